@@ -1,0 +1,15 @@
+//! Vocabulary shared by every Sisyphus crate: the evaluated application model, the production
+//! resources a plan holds, the config image index, digests, and validators for Kubernetes names
+//! and quantities.
+//!
+//! This crate does no I/O and has no async code: it is the meeting point of the pipeline stages
+//! (load → resolve → render → diff → apply), which never depend on each other directly.
+
+pub mod app;
+pub mod config_image;
+pub mod digest;
+pub mod names;
+pub mod production;
+pub mod quantity;
+
+pub use digest::Digest;

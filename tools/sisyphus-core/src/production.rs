@@ -1,0 +1,219 @@
+//! The production folder model: the resources a plan holds after `load`, before any config
+//! image is resolved.
+//!
+//! `sisyphus-load` builds these from Sisyphus YAML; `sisyphus-plan` converts them to and from
+//! the protobuf plan artifact; `sisyphus-render` turns them (with resolved config images) into
+//! Kubernetes objects.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// A place in a source file: a path relative to the monitored directory, 1-based line and column.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct SourceLocation {
+    /// Path relative to the monitored directory, with `/` separators.
+    pub file: String,
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column.
+    pub column: u32,
+}
+
+impl fmt::Display for SourceLocation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.line, self.column)
+    }
+}
+
+/// The namespace folder `global`, which holds cluster-scoped objects and objects for any
+/// namespace.
+pub const GLOBAL_FOLDER: &str = "global";
+
+/// Everything a production folder declares.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Production {
+    /// Every resource, sorted by (folder, kind, name).
+    pub resources: Vec<Resource>,
+    /// The declared cluster list (`clusters.yaml`), when the folder has one.
+    pub declared_clusters: Option<Vec<String>>,
+}
+
+/// The Sisyphus kind of a resource.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum ResourceKind {
+    /// `kind: Deployment`.
+    Deployment,
+    /// `kind: CronJob`.
+    CronJob,
+    /// `kind: KubernetesYaml`.
+    KubernetesYaml,
+}
+
+impl ResourceKind {
+    /// The YAML spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResourceKind::Deployment => "Deployment",
+            ResourceKind::CronJob => "CronJob",
+            ResourceKind::KubernetesYaml => "KubernetesYaml",
+        }
+    }
+}
+
+impl fmt::Display for ResourceKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One Sisyphus resource (a `SisyphusYaml` include is flattened away by `load`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Resource {
+    /// The folder that declared it: a namespace name, or `global`.
+    pub folder: String,
+    /// `metadata.name`.
+    pub name: String,
+    /// Where the document starts.
+    pub location: SourceLocation,
+    /// `metadata.labels`.
+    pub labels: BTreeMap<String, String>,
+    /// `metadata.annotations`.
+    pub annotations: BTreeMap<String, String>,
+    /// The kind-specific part.
+    pub spec: ResourceSpec,
+}
+
+impl Resource {
+    /// The Sisyphus kind.
+    pub fn kind(&self) -> ResourceKind {
+        match self.spec {
+            ResourceSpec::Deployment(_) => ResourceKind::Deployment,
+            ResourceSpec::CronJob(_) => ResourceKind::CronJob,
+            ResourceSpec::KubernetesYaml(_) => ResourceKind::KubernetesYaml,
+        }
+    }
+
+    /// The namespace objects go to: the folder, or `None` for `global`.
+    pub fn namespace(&self) -> Option<&str> {
+        (self.folder != GLOBAL_FOLDER).then_some(self.folder.as_str())
+    }
+}
+
+/// The kind-specific part of a resource.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum ResourceSpec {
+    /// A long-running app.
+    Deployment(DeploymentSpec),
+    /// A scheduled job.
+    CronJob(CronJobSpec),
+    /// Raw Kubernetes objects.
+    KubernetesYaml(KubernetesYamlSpec),
+}
+
+/// How a `StringVariable`/`FileVariable` is bound in a cluster.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum VariableSource {
+    /// `secretKeyRef: {name, key}`.
+    SecretKeyRef {
+        /// Secret name.
+        name: String,
+        /// Key in the secret.
+        key: String,
+    },
+    /// `configMapKeyRef: {name, key}`.
+    ConfigMapKeyRef {
+        /// ConfigMap name.
+        name: String,
+        /// Key in the config map.
+        key: String,
+    },
+    /// `value: "literal"`.
+    Value(String),
+}
+
+/// A declared variable binding with its location.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VariableBinding {
+    /// The source.
+    pub source: VariableSource,
+    /// Where it is declared.
+    pub location: SourceLocation,
+}
+
+/// What a Deployment and a CronJob share: which config image, which environment, which variables.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppConfig {
+    /// `config.env`: the execution environment.
+    pub environment: String,
+    /// `config.image`: the config image reference as written (a tag or a digest).
+    pub image: String,
+    /// `config.variables`, by variable name.
+    pub variables: BTreeMap<String, VariableBinding>,
+}
+
+/// A service port: `config.service.ports.<app port name>`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServicePort {
+    /// The Service port's name (defaults to the app port name).
+    pub name: Option<String>,
+    /// The Service port number.
+    pub number: u16,
+}
+
+/// `kind: Deployment`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeploymentSpec {
+    /// The app config.
+    pub config: AppConfig,
+    /// `config.service.ports`, by app port name. Empty: no Service.
+    pub service_ports: BTreeMap<String, ServicePort>,
+    /// `footprint`: replicas by cluster (kubeconfig context name).
+    pub footprint: BTreeMap<String, u32>,
+}
+
+/// `kind: CronJob`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CronJobSpec {
+    /// The app config.
+    pub config: AppConfig,
+    /// `config.schedule` (cron syntax).
+    pub schedule: String,
+    /// `config.concurrencyPolicy`: `Allow`, `Forbid` or `Replace`.
+    pub concurrency_policy: Option<String>,
+    /// `config.restartPolicy`: `OnFailure` (default) or `Never`.
+    pub restart_policy: Option<String>,
+    /// `config.timeZone`.
+    pub time_zone: Option<String>,
+    /// `config.suspend`.
+    pub suspend: Option<bool>,
+    /// `config.successfulJobsHistoryLimit`.
+    pub successful_jobs_history_limit: Option<i32>,
+    /// `config.failedJobsHistoryLimit`.
+    pub failed_jobs_history_limit: Option<i32>,
+    /// `config.backoffLimit`.
+    pub backoff_limit: Option<i32>,
+    /// `footprint`: the clusters it runs in.
+    pub clusters: Vec<String>,
+}
+
+/// `kind: KubernetesYaml`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct KubernetesYamlSpec {
+    /// The clusters the objects go to.
+    pub clusters: Vec<String>,
+    /// The objects, from `objects` then each of `sources` in order.
+    pub objects: Vec<KubernetesObject>,
+}
+
+/// One raw Kubernetes object from a KubernetesYaml resource.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct KubernetesObject {
+    /// The object as JSON. In a namespace folder, `metadata.namespace` is filled in by load.
+    pub object: serde_json::Value,
+    /// Where it is written.
+    pub location: SourceLocation,
+    /// Whether it is a `v1 Secret` (its values are never stored or clobbered).
+    pub secret: bool,
+}

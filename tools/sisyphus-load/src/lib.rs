@@ -1,0 +1,1 @@
+//! load stage: production folder -> Plan (hermetic).

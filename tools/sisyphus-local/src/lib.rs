@@ -1,0 +1,1 @@
+//! Local runs: turn an evaluated Application into a process or a podman invocation.

@@ -1,0 +1,1 @@
+//! Config image format and reproducible OCI image layouts (no network).

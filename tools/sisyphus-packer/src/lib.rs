@@ -1,0 +1,1 @@
+//! Hermetic tool for Bazel actions: build config images and plans.

@@ -1,0 +1,3 @@
+//! The `sisyphus-packer` command.
+
+fn main() {}

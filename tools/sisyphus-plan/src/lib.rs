@@ -1,0 +1,1 @@
+//! The plan artifact: prost wire types from proto/ and versioned read/write.

@@ -1,0 +1,1 @@
+//! render stage: resolved config + resource -> Kubernetes objects (pure).

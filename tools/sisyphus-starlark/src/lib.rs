@@ -1,0 +1,1 @@
+//! Sandboxed Starlark evaluator for Sisyphus configs.

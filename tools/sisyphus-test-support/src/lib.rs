@@ -1,0 +1,1 @@
+//! Test fixtures that start real services: kube-apiserver, OCI registry, PostgreSQL, MariaDB.

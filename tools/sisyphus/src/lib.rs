@@ -1,0 +1,1 @@
+//! Sisyphus CLI: deploy config-paired images to Kubernetes clusters.

@@ -1,0 +1,3 @@
+//! The `sisyphus` command.
+
+fn main() {}

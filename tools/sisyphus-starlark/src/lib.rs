@@ -1,1 +1,18 @@
 //! Sandboxed Starlark evaluator for Sisyphus configs.
+//!
+//! In: config files (a config root on disk via [`DirFiles`], or a pulled config image via
+//! [`MemoryFiles`]) and an entrypoint path. Out: a [`sisyphus_core::app::Application`] resolved
+//! for one [`EvalContext`]. Touches nothing but the files it is given through [`ConfigFiles`]:
+//! no network, clock, environment variables or stdout.
+//!
+//! [`Config::load`] parses the entrypoint and every file it `load()`s once; [`Config::evaluate`]
+//! only calls `main(ctx)` and converts the result, so one `Config` serves many contexts.
+
+mod config;
+mod error;
+mod files;
+
+pub use config::{Config, evaluate};
+pub use error::{Diagnostic, Error};
+pub use files::{ConfigFiles, DirFiles, MemoryFiles};
+pub use sisyphus_core::app::{Application, EvalContext};

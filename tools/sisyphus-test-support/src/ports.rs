@@ -1,0 +1,151 @@
+//! Free TCP ports on 127.0.0.1 for services started by tests.
+//!
+//! Owns port choice only; touches the loopback interface (a test bind) and lock files under
+//! `$TMPDIR/sisyphus-test-ports/`.
+//!
+//! # Why not `bind(127.0.0.1:0)` and hand the port over?
+//!
+//! That port comes from the kernel's ephemeral range (`net.ipv4.ip_local_port_range`, usually
+//! 32768–60999), the same range every outgoing connection and every other `bind(:0)` draws
+//! from. Between closing our probe socket and the server binding it, another test (in this
+//! process or in a parallel test binary) can be handed the same number.
+//!
+//! # What we do instead
+//!
+//! 1. Candidates come from **below** the ephemeral range (by default 20000–32767), so neither
+//!    outgoing connections nor anybody's `bind(:0)` is ever given one of our ports.
+//! 2. Within this process, a port is handed out at most once (a process-wide reservation set).
+//! 3. Across processes (cargo runs test binaries in parallel), each handed-out port is guarded
+//!    by an exclusive `flock` on `$TMPDIR/sisyphus-test-ports/<port>.lock`, held until this
+//!    process exits (the kernel drops the lock when the process dies, even on SIGKILL).
+//! 4. The candidate must be bindable on 127.0.0.1 right now (test bind, closed immediately).
+//!
+//! A process that binds a fixed port in that range without asking us can still collide; the
+//! fixture then fails with "address already in use" in its log, shown in the test failure.
+
+use std::collections::HashSet;
+use std::net::{Ipv4Addr, SocketAddrV4, TcpListener};
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Lowest port handed out.
+const LOW: u16 = 20000;
+/// Fallback upper bound (exclusive) when the ephemeral range cannot be read.
+const DEFAULT_HIGH: u16 = 32768;
+
+/// Process-wide state: ports already handed out, their lock files, and the next candidate.
+struct Reservations {
+    taken: HashSet<u16>,
+    locks: Vec<std::fs::File>,
+    next: u32,
+}
+
+static RESERVATIONS: Mutex<Option<Reservations>> = Mutex::new(None);
+
+/// Returns a TCP port on 127.0.0.1 that no other caller of this function (in this or any other
+/// process on the machine) gets, and that is free right now.
+///
+/// The port stays reserved until the process exits, so callers may retry a failed bind on a
+/// new port without ever seeing their old one again.
+///
+/// # Panics
+///
+/// Panics when no port in the range is free, or the lock directory cannot be created: a test
+/// cannot run without a port, and the message names the directory.
+pub fn free_port() -> u16 {
+    let mut guard = RESERVATIONS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let state = guard.get_or_insert_with(|| Reservations {
+        taken: HashSet::new(),
+        locks: Vec::new(),
+        next: seed(),
+    });
+    let high = ephemeral_low().unwrap_or(DEFAULT_HIGH).max(LOW + 1000);
+    let span = u32::from(high - LOW);
+    let dir = lock_dir();
+    if let Err(error) = fs_err::create_dir_all(&dir) {
+        panic!("failed to create the port lock directory: {error}");
+    }
+    for _ in 0..span {
+        let offset = state.next % span;
+        state.next = state.next.wrapping_add(1);
+        let Ok(port) = u16::try_from(u32::from(LOW) + offset) else {
+            continue;
+        };
+        if state.taken.contains(&port) {
+            continue;
+        }
+        let Some(lock) = lock_port(&dir, port) else {
+            continue;
+        };
+        if TcpListener::bind(SocketAddrV4::new(Ipv4Addr::LOCALHOST, port)).is_err() {
+            continue;
+        }
+        state.taken.insert(port);
+        state.locks.push(lock);
+        return port;
+    }
+    panic!("no free TCP port on 127.0.0.1 in {LOW}..{high}");
+}
+
+/// Directory holding one lock file per handed-out port.
+fn lock_dir() -> PathBuf {
+    std::env::temp_dir().join("sisyphus-test-ports")
+}
+
+/// Takes the cross-process lock for `port`, or `None` when another process holds it.
+fn lock_port(dir: &std::path::Path, port: u16) -> Option<std::fs::File> {
+    let file = fs_err::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join(format!("{port}.lock")))
+        .ok()?
+        .into_file();
+    file.try_lock().ok()?;
+    Some(file)
+}
+
+/// Lower bound of the kernel's ephemeral port range, if readable.
+fn ephemeral_low() -> Option<u16> {
+    let range = fs_err::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").ok()?;
+    range.split_whitespace().next()?.parse().ok()
+}
+
+/// A per-process starting point, so parallel processes rarely probe the same candidates.
+fn seed() -> u32 {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    std::process::id().wrapping_mul(7919).wrapping_add(nanos)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ports_are_unique_within_the_process_and_bindable() {
+        let ports: Vec<u16> = (0..50).map(|_| free_port()).collect();
+        let unique: HashSet<u16> = ports.iter().copied().collect();
+        assert_eq!(unique.len(), ports.len(), "duplicate port in {ports:?}");
+        for port in ports {
+            assert!(
+                (LOW..DEFAULT_HIGH.max(LOW + 1000)).contains(&port),
+                "{port}"
+            );
+            TcpListener::bind(SocketAddrV4::new(Ipv4Addr::LOCALHOST, port))
+                .unwrap_or_else(|e| panic!("port {port} not bindable: {e}"));
+        }
+    }
+
+    #[test]
+    fn a_locked_port_is_not_handed_out() {
+        let port = free_port();
+        // The lock is held by this process; a second open file description cannot take it.
+        assert!(lock_port(&lock_dir(), port).is_none());
+    }
+}

@@ -39,12 +39,17 @@ impl FromStr for Digest {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let ok = s.strip_prefix("sha256:").is_some_and(|hex| {
-            hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+            hex.len() == 64
+                && hex
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
         });
         if ok {
             Ok(Digest(s.to_owned()))
         } else {
-            Err(DigestError { found: s.to_owned() })
+            Err(DigestError {
+                found: s.to_owned(),
+            })
         }
     }
 }
@@ -87,7 +92,12 @@ mod tests {
 
     #[test]
     fn rejects_short_upper_and_other_algorithms() {
-        for bad in ["sha256:abc", "sha512:00", "sha256:A130DE16C89C07A0A0061FCE19A0CB78A30210DAD3218A49379E6A8735EB19A1", ""] {
+        for bad in [
+            "sha256:abc",
+            "sha512:00",
+            "sha256:A130DE16C89C07A0A0061FCE19A0CB78A30210DAD3218A49379E6A8735EB19A1",
+            "",
+        ] {
             assert!(bad.parse::<Digest>().is_err(), "{bad}");
         }
     }

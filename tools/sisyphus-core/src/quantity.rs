@@ -104,7 +104,19 @@ mod tests {
 
     #[test]
     fn accepts_valid_quantities() {
-        for ok in ["16", "0.5", ".5", "500m", "8Gi", "8G", "1e3", "1E-3", "+1", "-1k", "128974848"] {
+        for ok in [
+            "16",
+            "0.5",
+            ".5",
+            "500m",
+            "8Gi",
+            "8G",
+            "1e3",
+            "1E-3",
+            "+1",
+            "-1k",
+            "128974848",
+        ] {
             assert_eq!(check(ok), Ok(()), "{ok}");
         }
     }
@@ -117,9 +129,18 @@ mod tests {
             err.to_string(),
             "`8Gb` is not a valid Kubernetes quantity (did you mean `8Gi` or `8G`?)"
         );
-        assert_eq!(check("16GiB").unwrap_err().suggestion.as_deref(), Some("`16Gi`"));
-        assert_eq!(check("2 Gi").unwrap_err().suggestion.as_deref(), Some("`2Gi`"));
-        assert_eq!(check("2gi").unwrap_err().suggestion.as_deref(), Some("`2Gi`"));
+        assert_eq!(
+            check("16GiB").unwrap_err().suggestion.as_deref(),
+            Some("`16Gi`")
+        );
+        assert_eq!(
+            check("2 Gi").unwrap_err().suggestion.as_deref(),
+            Some("`2Gi`")
+        );
+        assert_eq!(
+            check("2gi").unwrap_err().suggestion.as_deref(),
+            Some("`2Gi`")
+        );
         assert_eq!(check("lots").unwrap_err().suggestion, None);
         for bad in ["", "Gi", "1..2", "1e", "1Gix", "1.2.3"] {
             assert!(check(bad).is_err(), "{bad}");

@@ -1,1 +1,24 @@
-//! Sisyphus CLI: deploy config-paired images to Kubernetes clusters.
+//! The Sisyphus CLI as a library: argument definitions ([`cli`]), one module per command
+//! ([`commands`]), the error renderer ([`diagnostics`]) and exit codes ([`exit`]).
+//!
+//! The binary in `main.rs` only parses arguments and calls [`run`]. Domain logic lives in the
+//! `sisyphus-*` library crates; the command modules glue them to the terminal.
+
+pub mod cli;
+pub mod commands;
+pub mod diagnostics;
+pub mod exit;
+
+pub use exit::ExitStatus;
+
+/// Run a parsed command line and return its exit status. Errors are printed to stderr.
+pub fn run(cli: cli::Cli) -> ExitStatus {
+    diagnostics::init_logging(cli.global.verbose);
+    match commands::dispatch(cli) {
+        Ok(status) => status,
+        Err(err) => {
+            diagnostics::print_error(&err);
+            ExitStatus::Error
+        }
+    }
+}

@@ -1,3 +1,10 @@
-//! The `sisyphus` command.
+//! The `sisyphus` command: parses arguments, runs one command, maps the outcome to an exit code.
 
-fn main() {}
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = sisyphus::cli::Cli::parse();
+    sisyphus::run(cli).into()
+}

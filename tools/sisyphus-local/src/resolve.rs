@@ -1,0 +1,422 @@
+//! Resolving an application's values against the host environment.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+
+use serde::Serialize;
+use sisyphus_core::app::{Application, Protocol, Value};
+use sisyphus_core::names::{host_env_var, port_env_var};
+
+use crate::Error;
+
+/// A snapshot of the host environment (the CLI reads it once; tests build their own).
+#[derive(Clone, Debug, Default)]
+pub struct HostEnv(pub BTreeMap<String, String>);
+
+impl HostEnv {
+    /// The value of `name`, if set.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str)
+    }
+}
+
+impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for HostEnv {
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
+        HostEnv(
+            iter.into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        )
+    }
+}
+
+/// Where the application runs: decides what a `FileVariable` turns into.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// A process on this host: a FileVariable's value is the host file's path.
+    Host,
+    /// A container: the host file is mounted at the FileVariable's path, which is the value.
+    Container,
+}
+
+/// A variable that is not set in the host environment.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Missing {
+    /// The config's variable name, e.g. `secret-token`.
+    pub variable: String,
+    /// The host env var that would provide it, e.g. `SECRET_TOKEN`.
+    pub env_var: String,
+    /// What is wrong.
+    pub problem: MissingProblem,
+}
+
+/// What is wrong with a variable.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub enum MissingProblem {
+    /// The StringVariable's env var is not set.
+    StringUnset,
+    /// The FileVariable's env var is not set.
+    FileUnset,
+    /// The FileVariable's env var names a file that does not exist.
+    FileNotFound(String),
+}
+
+impl fmt::Display for Missing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Missing {
+            variable,
+            env_var,
+            problem,
+        } = self;
+        match problem {
+            MissingProblem::StringUnset => {
+                write!(f, "`{env_var}` (StringVariable `{variable}`): not set")
+            }
+            MissingProblem::FileUnset => write!(
+                f,
+                "`{env_var}` (FileVariable `{variable}`): not set, expected the path of a file"
+            ),
+            MissingProblem::FileNotFound(path) => write!(
+                f,
+                "`{env_var}` (FileVariable `{variable}`): `{path}` is not a file"
+            ),
+        }
+    }
+}
+
+/// One env var the app gets.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct EnvEntry {
+    /// The name.
+    pub name: String,
+    /// The value.
+    pub value: String,
+    /// Whether the value came from a StringVariable (masked when printed).
+    pub secret: bool,
+}
+
+/// A port with its local number.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LocalPort {
+    /// The port name.
+    pub name: String,
+    /// The number after any `PORT_<NAME>` override.
+    pub number: u16,
+    /// The protocol.
+    pub protocol: Protocol,
+}
+
+/// A FileVariable's host file and where the app expects it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FileMount {
+    /// The variable name.
+    pub variable: String,
+    /// The host file (from the variable's env var).
+    pub host_path: String,
+    /// The path in the config (where a container sees it).
+    pub container_path: String,
+}
+
+/// Everything a local run needs: argv after the program, env, ports and files.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LocalRun {
+    /// Arguments from the config (extra command-line arguments are appended by the caller).
+    pub args: Vec<LocalArg>,
+    /// Env vars from the config, in declaration order.
+    pub env: Vec<EnvEntry>,
+    /// Ports active in the environment, sorted by name.
+    pub ports: Vec<LocalPort>,
+    /// Files to provide, sorted by variable name.
+    pub files: Vec<FileMount>,
+}
+
+/// One argument; `secret` when it came from a StringVariable.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LocalArg {
+    /// The text.
+    pub value: String,
+    /// Whether it is a secret (masked when printed).
+    pub secret: bool,
+}
+
+/// The base environment a `run-config` child gets before the config's variables: these names,
+/// when set on the host. Nothing else is inherited (so `SECRET_TOKEN`-style sources do not leak
+/// into the app unless the config maps them).
+pub const BASE_ENV: &[&str] = &[
+    "HOME",
+    "LANG",
+    "LANGUAGE",
+    "LC_ALL",
+    "LC_CTYPE",
+    "LC_MESSAGES",
+    "LOGNAME",
+    "PATH",
+    "SHELL",
+    "TERM",
+    "TMPDIR",
+    "TZ",
+    "USER",
+];
+
+/// The base environment taken from `host`: [`BASE_ENV`] plus the names in `pass`.
+pub fn base_env(host: &HostEnv, pass: &[String]) -> Vec<(String, String)> {
+    BASE_ENV
+        .iter()
+        .map(|s| (*s).to_owned())
+        .chain(pass.iter().cloned())
+        .filter_map(|name| host.get(&name).map(|v| (name.clone(), v.to_owned())))
+        .collect::<BTreeMap<_, _>>()
+        .into_iter()
+        .collect()
+}
+
+/// Resolve `app`'s values against `host` for `target`.
+///
+/// `StringVariable("secret-token")` reads `SECRET_TOKEN`; `FileVariable(name="google-credentials")`
+/// reads a host file path from `GOOGLE_CREDENTIALS` (the file must exist); `Port(name="http")`
+/// takes `PORT_HTTP` when set.
+///
+/// # Errors
+///
+/// [`Error::MissingVariables`] listing every unset or broken variable at once; a bad or clashing
+/// `PORT_*` override.
+pub fn resolve(app: &Application, host: &HostEnv, target: Target) -> Result<LocalRun, Error> {
+    let ports = resolve_ports(app, host)?;
+    let mut missing = Vec::new();
+    let mut files: BTreeMap<String, FileMount> = BTreeMap::new();
+    let mut strings: BTreeMap<String, Option<String>> = BTreeMap::new();
+    for var in app.variables() {
+        let name = var.name().to_owned();
+        let env_var = host_env_var(&name);
+        match var {
+            sisyphus_core::app::Variable::String { .. } => match host.get(&env_var) {
+                Some(v) => {
+                    strings.insert(name, Some(v.to_owned()));
+                }
+                None => missing.push(Missing {
+                    variable: name,
+                    env_var,
+                    problem: MissingProblem::StringUnset,
+                }),
+            },
+            sisyphus_core::app::Variable::File { path, .. } => match host.get(&env_var) {
+                Some(host_path) if Path::new(host_path).is_file() => {
+                    files.insert(
+                        name.clone(),
+                        FileMount {
+                            variable: name,
+                            host_path: host_path.to_owned(),
+                            container_path: path,
+                        },
+                    );
+                }
+                Some(host_path) => missing.push(Missing {
+                    variable: name,
+                    env_var,
+                    problem: MissingProblem::FileNotFound(host_path.to_owned()),
+                }),
+                None => missing.push(Missing {
+                    variable: name,
+                    env_var,
+                    problem: MissingProblem::FileUnset,
+                }),
+            },
+        }
+    }
+    if !missing.is_empty() {
+        missing.sort_by(|a, b| a.variable.cmp(&b.variable));
+        missing.dedup_by(|a, b| a.variable == b.variable);
+        return Err(Error::MissingVariables(missing));
+    }
+    let value_of = |value: &Value| -> LocalArg {
+        match value {
+            Value::Literal { value } => LocalArg {
+                value: value.clone(),
+                secret: false,
+            },
+            Value::StringVariable { name } => LocalArg {
+                value: strings.get(name).cloned().flatten().unwrap_or_default(),
+                secret: true,
+            },
+            Value::FileVariable { name, path } => LocalArg {
+                value: match target {
+                    Target::Host => files
+                        .get(name)
+                        .map(|f| f.host_path.clone())
+                        .unwrap_or_else(|| path.clone()),
+                    Target::Container => path.clone(),
+                },
+                secret: false,
+            },
+            Value::Port { name } => LocalArg {
+                value: ports
+                    .iter()
+                    .find(|p| &p.name == name)
+                    .map(|p| p.number.to_string())
+                    .unwrap_or_default(),
+                secret: false,
+            },
+        }
+    };
+    let args = app.args.iter().map(value_of).collect();
+    let env = app
+        .env
+        .iter()
+        .map(|e| {
+            let v = value_of(&e.value);
+            EnvEntry {
+                name: e.name.clone(),
+                value: v.value,
+                secret: v.secret,
+            }
+        })
+        .collect();
+    Ok(LocalRun {
+        args,
+        env,
+        ports,
+        files: files.into_values().collect(),
+    })
+}
+
+fn resolve_ports(app: &Application, host: &HostEnv) -> Result<Vec<LocalPort>, Error> {
+    let mut out: Vec<LocalPort> = Vec::new();
+    for port in &app.ports {
+        let var = port_env_var(&port.name);
+        let number = match host.get(&var) {
+            Some(text) => match text.trim().parse::<u16>() {
+                Ok(n) if n > 0 => n,
+                _ => {
+                    return Err(Error::BadPortOverride {
+                        var,
+                        found: text.to_owned(),
+                    });
+                }
+            },
+            None => port.number,
+        };
+        if let Some(other) = out.iter().find(|p| p.number == number) {
+            return Err(Error::PortClash {
+                first: other.name.clone(),
+                second: port.name.clone(),
+                number,
+            });
+        }
+        out.push(LocalPort {
+            name: port.name.clone(),
+            number,
+            protocol: port.protocol,
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sisyphus_core::app::{EnvVar, Port};
+
+    fn app() -> Application {
+        Application {
+            args: vec![
+                Value::Literal {
+                    value: "--spec".into(),
+                },
+                Value::StringVariable {
+                    name: "secret-token".into(),
+                },
+                Value::Port {
+                    name: "http".into(),
+                },
+            ],
+            env: vec![
+                EnvVar {
+                    name: "TOKEN".into(),
+                    value: Value::StringVariable {
+                        name: "secret-token".into(),
+                    },
+                },
+                EnvVar {
+                    name: "CREDS".into(),
+                    value: Value::FileVariable {
+                        name: "google-credentials".into(),
+                        path: "/etc/creds.json".into(),
+                    },
+                },
+                EnvVar {
+                    name: "HTTP_PORT".into(),
+                    value: Value::Port {
+                        name: "http".into(),
+                    },
+                },
+            ],
+            ports: vec![Port {
+                name: "http".into(),
+                number: 8080,
+                protocol: Protocol::Tcp,
+                assigned: false,
+            }],
+            ..Application::default()
+        }
+    }
+
+    #[test]
+    fn lists_every_missing_variable_at_once() {
+        let err = resolve(&app(), &HostEnv::default(), Target::Host).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "variables the config needs are not set in the environment:\n  \
+             `GOOGLE_CREDENTIALS` (FileVariable `google-credentials`): not set, expected the path of a file\n  \
+             `SECRET_TOKEN` (StringVariable `secret-token`): not set"
+        );
+    }
+
+    #[test]
+    fn resolves_values_for_host_and_container() {
+        let dir = std::env::temp_dir().join(format!("sisyphus-local-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let creds = dir.join("creds.json");
+        std::fs::write(&creds, "{}").unwrap();
+        let host: HostEnv = [
+            ("SECRET_TOKEN", "s3cret"),
+            ("GOOGLE_CREDENTIALS", creds.to_str().unwrap()),
+            ("PORT_HTTP", "9090"),
+        ]
+        .into_iter()
+        .collect();
+        let run = resolve(&app(), &host, Target::Host).unwrap();
+        let args: Vec<_> = run.args.iter().map(|a| a.value.as_str()).collect();
+        assert_eq!(args, ["--spec", "s3cret", "9090"]);
+        assert!(run.args[1].secret);
+        assert_eq!(run.env[1].value, creds.to_str().unwrap());
+        assert_eq!(run.env[2].value, "9090");
+        let run = resolve(&app(), &host, Target::Container).unwrap();
+        assert_eq!(run.env[1].value, "/etc/creds.json");
+        assert_eq!(run.files[0].host_path, creds.to_str().unwrap());
+    }
+
+    #[test]
+    fn rejects_bad_port_override() {
+        let host: HostEnv = [("SECRET_TOKEN", "x"), ("PORT_HTTP", "http")]
+            .into_iter()
+            .collect();
+        let err = resolve(&app(), &host, Target::Host).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "`PORT_HTTP` is `http`, expected a port number from 1 to 65535"
+        );
+    }
+
+    #[test]
+    fn base_env_keeps_only_listed_names() {
+        let host: HostEnv = [("PATH", "/bin"), ("SECRET_TOKEN", "x"), ("EXTRA", "1")]
+            .into_iter()
+            .collect();
+        assert_eq!(
+            base_env(&host, &[]),
+            vec![("PATH".to_owned(), "/bin".to_owned())]
+        );
+        assert_eq!(base_env(&host, &["EXTRA".to_owned()]).len(), 2);
+    }
+}

@@ -1,0 +1,58 @@
+//! Command-line definitions (clap derive). Help text lives in the doc comments: the first line is
+//! the short help, later paragraphs the long help.
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::commands;
+
+/// Sisyphus deploys config-paired container images to Kubernetes clusters.
+///
+/// Exit codes: 0 success, 1 error, 2 changes pending (with --detailed-exitcode); `app run-config`
+/// and `app run-image` exit with the child's code (128+n when killed by signal n).
+#[derive(Debug, Parser)]
+#[command(name = "sisyphus", version, propagate_version = true)]
+pub struct Cli {
+    /// Options for every command.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options for every command.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// More log output on stderr (-v info, -vv debug). `RUST_LOG` overrides it.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+/// The top-level commands.
+#[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant, reason = "parsed once per process")]
+pub enum Command {
+    /// Run an application locally with its config.
+    #[command(subcommand)]
+    App(AppCommand),
+    /// Build, push, resolve and inspect config images.
+    #[command(subcommand)]
+    Image(commands::image::Command),
+    /// Load a production folder into a plan: validate it, write the plan file or print it.
+    Plan(commands::plan::Args),
+}
+
+/// `sisyphus app ...`: local development runs.
+#[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant, reason = "parsed once per process")]
+pub enum AppCommand {
+    /// Run a local binary with the args and env a Starlark config gives it.
+    ///
+    /// StringVariable("secret-token") reads SECRET_TOKEN from your environment;
+    /// FileVariable(name="google-credentials", ...) reads the file's path from GOOGLE_CREDENTIALS;
+    /// Port(name="http") is overridden by PORT_HTTP. The child gets only the variables the config
+    /// defines, on top of a small base environment (see `--inherit-env`).
+    RunConfig(commands::app_run_config::Args),
+    /// Pull a config image and run its binary image with podman.
+    RunImage(commands::app_run_image::Args),
+}

@@ -1,0 +1,179 @@
+//! `sisyphus app run-config`: run a local binary with the args and env its config gives it.
+
+#![allow(clippy::print_stdout)]
+
+use std::ffi::OsString;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use sisyphus_core::app::EvalContext;
+use sisyphus_local::process::TerminalSignals;
+use sisyphus_local::{HostEnv, LocalRun, Target};
+
+use crate::ExitStatus;
+use crate::diagnostics::Hint;
+
+/// Arguments of `sisyphus app run-config`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The Starlark config to evaluate (relative to the current directory).
+    #[arg(long, value_name = "FILE")]
+    pub config: PathBuf,
+    /// The binary to run: a path, or a bare name looked up on `PATH`.
+    #[arg(long, value_name = "PATH")]
+    pub binary: PathBuf,
+    /// The execution environment that picks per-environment values.
+    #[arg(long, default_value = "dev", value_name = "ENV")]
+    pub environment: String,
+    /// What `ctx.namespace()` returns (None when not given).
+    #[arg(long, value_name = "NS")]
+    pub namespace: Option<String>,
+    /// What `ctx.cluster()` returns (None when not given).
+    #[arg(long, value_name = "CONTEXT")]
+    pub cluster: Option<String>,
+    /// What `ctx.name()` returns (None when not given).
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// The root that `load("//...")` starts from; the config must be inside it.
+    #[arg(long, default_value = ".", value_name = "DIR")]
+    pub config_root: PathBuf,
+    /// Also pass this host variable to the child (repeatable). By default the child gets only
+    /// HOME, LANG, LANGUAGE, LC_ALL, LC_CTYPE, LC_MESSAGES, LOGNAME, PATH, SHELL, TERM, TMPDIR,
+    /// TZ and USER from the host, plus what the config defines.
+    #[arg(long = "pass-env", value_name = "NAME")]
+    pub pass_env: Vec<String>,
+    /// Print the resolved argv and env as JSON (secret values masked) instead of running.
+    #[arg(long)]
+    pub print: bool,
+    /// Extra arguments for the binary, after the config's args.
+    #[arg(last = true, value_name = "ARGS")]
+    pub extra: Vec<OsString>,
+}
+
+/// Evaluate the config, resolve its variables from the host environment and run the binary.
+///
+/// # Errors
+///
+/// Bad config, missing variables (all listed), binary not found or not startable.
+pub fn run(args: Args) -> anyhow::Result<ExitStatus> {
+    let host = HostEnv(std::env::vars().collect());
+    let ctx = EvalContext {
+        name: args.name.clone(),
+        namespace: args.namespace.clone(),
+        cluster: args.cluster.clone(),
+        environment: args.environment.clone(),
+    };
+    let (root, entrypoint) = config_location(&args.config_root, &args.config)?;
+    let files = sisyphus_starlark::DirFiles::new(root);
+    let app = sisyphus_starlark::evaluate(&files, &entrypoint, &ctx)
+        .with_context(|| format!("failed to evaluate `{}`", args.config.display()))?;
+    let local = sisyphus_local::resolve(&app, &host, Target::Host)
+        .with_context(|| format!("cannot run `{}` locally", args.config.display()))?;
+    let program = find_binary(&args.binary, &host)?;
+    let mut env = sisyphus_local::base_env(&host, &args.pass_env);
+    for e in &local.env {
+        env.retain(|(k, _)| k != &e.name);
+        env.push((e.name.clone(), e.value.clone()));
+    }
+    let mut argv: Vec<OsString> = local.args.iter().map(|a| a.value.clone().into()).collect();
+    argv.extend(args.extra.iter().cloned());
+
+    if args.print {
+        println!("{}", printable(&program, &local, &env, &args.extra)?);
+        return Ok(ExitStatus::Success);
+    }
+    let terminal = if std::io::stdin().is_terminal() {
+        TerminalSignals::Delivered
+    } else {
+        TerminalSignals::Forward
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("failed to start the async runtime")?;
+    let code = runtime.block_on(sisyphus_local::process::run(
+        &program, &argv, &env, terminal,
+    ))?;
+    Ok(ExitStatus::Child(code))
+}
+
+/// The config root and the config's path inside it (`/`-separated).
+fn config_location(root: &Path, config: &Path) -> anyhow::Result<(PathBuf, String)> {
+    let root = fs_err::canonicalize(root).context("cannot use the config root")?;
+    let config_abs = fs_err::canonicalize(config).context("cannot read the config")?;
+    let Ok(relative) = config_abs.strip_prefix(&root) else {
+        return Err(anyhow::Error::new(Hint(
+            "pass `--config-root` with a directory that contains the config".into(),
+        ))
+        .context(format!(
+            "config `{}` is outside the config root `{}`",
+            config.display(),
+            root.display()
+        )));
+    };
+    let parts: Vec<String> = relative
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    Ok((root, parts.join("/")))
+}
+
+/// A path is used as is; a bare name is looked up on the host's `PATH`.
+fn find_binary(binary: &Path, host: &HostEnv) -> anyhow::Result<PathBuf> {
+    if binary.components().count() > 1 || binary.is_absolute() {
+        if !binary.exists() {
+            bail!("binary `{}` does not exist", binary.display());
+        }
+        return Ok(binary.to_path_buf());
+    }
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    which::which_in(binary, host.get("PATH"), cwd).with_context(|| {
+        format!(
+            "binary `{}` is not a file and is not on `PATH`",
+            binary.display()
+        )
+    })
+}
+
+fn printable(
+    program: &Path,
+    local: &LocalRun,
+    env: &[(String, String)],
+    extra: &[OsString],
+) -> anyhow::Result<String> {
+    const MASK: &str = "****";
+    let secret_env: Vec<&str> = local
+        .env
+        .iter()
+        .filter(|e| e.secret)
+        .map(|e| e.name.as_str())
+        .collect();
+    let mut argv = vec![program.display().to_string()];
+    argv.extend(local.args.iter().map(|a| {
+        if a.secret {
+            MASK.to_owned()
+        } else {
+            a.value.clone()
+        }
+    }));
+    argv.extend(extra.iter().map(|a| a.to_string_lossy().into_owned()));
+    let env: serde_json::Map<String, serde_json::Value> = env
+        .iter()
+        .map(|(k, v)| {
+            let shown = if secret_env.contains(&k.as_str()) {
+                MASK
+            } else {
+                v.as_str()
+            };
+            (k.clone(), serde_json::Value::String(shown.to_owned()))
+        })
+        .collect();
+    let out = serde_json::json!({
+        "argv": argv,
+        "env": env,
+        "ports": local.ports,
+        "files": local.files,
+    });
+    serde_json::to_string_pretty(&out).context("failed to print the run")
+}

@@ -1,0 +1,23 @@
+//! One module per command, each holding its `Args` and `run`.
+
+pub mod app_run_config;
+pub mod app_run_image;
+pub mod image;
+pub mod plan;
+
+use crate::ExitStatus;
+use crate::cli::{AppCommand, Cli, Command};
+
+/// Run the command the user asked for.
+///
+/// # Errors
+///
+/// Whatever the command reports; the caller renders it.
+pub fn dispatch(cli: Cli) -> anyhow::Result<ExitStatus> {
+    match cli.command {
+        Command::App(AppCommand::RunConfig(args)) => app_run_config::run(args),
+        Command::App(AppCommand::RunImage(args)) => app_run_image::run(args),
+        Command::Image(command) => image::run(command),
+        Command::Plan(args) => plan::run(args),
+    }
+}

@@ -1,0 +1,4 @@
+//! End-to-end tests of the `sisyphus` binary: each module runs the built binary as a user would.
+
+mod common;
+mod run_config;

@@ -7,6 +7,7 @@
 
 pub mod app;
 pub mod config_image;
+pub mod desired;
 pub mod digest;
 pub mod names;
 pub mod production;

@@ -168,7 +168,7 @@ mod tests {
 
     #[test]
     fn orders_by_cluster_group_kind_namespace_name() {
-        let mut keys = vec![
+        let mut keys = [
             key("b", "v1", "Service", Some("a"), "x"),
             key("a", "apps/v1", "Deployment", Some("a"), "x"),
             key("a", "v1", "Service", Some("b"), "x"),

@@ -80,6 +80,19 @@ pub enum Error {
     },
 }
 
+impl Error {
+    /// Whether the log tail says the port was taken ("address already in use"), so the
+    /// caller may retry on another port.
+    pub fn is_address_in_use(&self) -> bool {
+        match self {
+            Self::Exited { tail, .. } | Self::Timeout { tail, .. } => {
+                tail.to_ascii_lowercase().contains("address already in use")
+            }
+            Self::Log { .. } | Self::Spawn { .. } | Self::Wait { .. } => false,
+        }
+    }
+}
+
 /// A running child process with its stdout and stderr appended to a log file.
 ///
 /// Dropping it stops the process: the stop signal (SIGTERM unless changed with

@@ -419,6 +419,24 @@ mod tests {
     }
 
     #[test]
+    fn address_in_use_is_recognised_in_the_log_tail() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let log = dir.path().join("p.log");
+        let clash = "echo 'listen tcp 127.0.0.1:1: bind: address already in use'; exit 1";
+        let error = run("clash", sh(clash), &log, Duration::from_secs(5)).err();
+        assert!(error.is_some_and(|e| e.is_address_in_use()));
+        let other_log = dir.path().join("other.log");
+        let other = run(
+            "other",
+            sh("echo other; exit 1"),
+            &other_log,
+            Duration::from_secs(5),
+        );
+        let error = other.err();
+        assert!(error.is_some_and(|e| !e.is_address_in_use()));
+    }
+
+    #[test]
     fn run_reports_failure_with_output() {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let log = dir.path().join("setup.log");

@@ -187,3 +187,25 @@ fn two_registries_run_side_by_side() {
     assert_ne!(a.port(), b.port());
     assert_eq!(a.url(), format!("http://127.0.0.1:{}", a.port()));
 }
+
+#[test]
+fn a_registry_that_dies_fails_with_its_own_log() {
+    // The fixture's building blocks with the real binary and a config it rejects.
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.yml");
+    std::fs::write(&config, "version: 0.1\nstorage: {nosuchdriver: {}}\n").unwrap();
+    let mut command = std::process::Command::new("docker-registry");
+    command.arg("serve").arg(&config);
+    let mut process = sisyphus_test_support::process::Process::spawn(
+        "docker-registry",
+        command,
+        &dir.path().join("registry.log"),
+    )
+    .unwrap();
+    let error = process
+        .wait_ready(std::time::Duration::from_secs(10), || false)
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("`docker-registry` exited"), "{error}");
+    assert!(error.contains("nosuchdriver"), "{error}");
+}

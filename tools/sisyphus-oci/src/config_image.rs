@@ -1,0 +1,248 @@
+//! Reading config images back: from an image layout, from a manifest and its blobs (as pulled
+//! from a registry), or from a directory a config image was extracted to. Every path validates
+//! the same things: `index.json` at the root parses as a [`ConfigIndex`], the entrypoint is one
+//! of the files, every path stays inside the root, every entry is a regular UTF-8 file.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use sisyphus_core::Digest;
+use sisyphus_core::config_image::ConfigIndex;
+
+use crate::layout::Layout;
+use crate::path::normalize;
+use crate::spec::{self, Descriptor, ImageManifest, media_type};
+use crate::{Error, layer};
+
+/// The name of the index file at a config image's root.
+pub const INDEX_FILE: &str = "index.json";
+
+/// A validated config image.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigImage {
+    /// The parsed `index.json`.
+    pub index: ConfigIndex,
+    /// `index.json` as stored in the image.
+    pub index_json: String,
+    /// Every other file (the Starlark sources), by config-root-relative path.
+    pub files: BTreeMap<String, String>,
+}
+
+impl ConfigImage {
+    /// Validate a set of files (including `index.json`) as a config image.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::MissingIndex`], [`Error::Json`] (located in `index.json`),
+    /// [`Error::EntrypointNotInImage`], [`Error::NotUtf8`], [`Error::BadPath`].
+    pub fn from_files(mut files: BTreeMap<String, Vec<u8>>) -> Result<ConfigImage, Error> {
+        let Some(index_bytes) = files.remove(INDEX_FILE) else {
+            return Err(Error::MissingIndex {
+                files: list(files.keys()),
+            });
+        };
+        let index: ConfigIndex = spec::from_json(INDEX_FILE, "config image index", &index_bytes)?;
+        let index_json = String::from_utf8(index_bytes).map_err(|_| Error::NotUtf8 {
+            path: INDEX_FILE.to_owned(),
+        })?;
+        let entrypoint = normalize(&index.config_entrypoint).map_err(|reason| Error::BadPath {
+            path: index.config_entrypoint.clone(),
+            context: "in `index.json` field `config_entrypoint`".to_owned(),
+            reason,
+        })?;
+        if !files.contains_key(&entrypoint) {
+            return Err(Error::EntrypointNotInImage {
+                entrypoint: index.config_entrypoint.clone(),
+                files: list(files.keys()),
+            });
+        }
+        let mut text = BTreeMap::new();
+        for (path, bytes) in files {
+            let s = String::from_utf8(bytes).map_err(|_| Error::NotUtf8 { path: path.clone() })?;
+            text.insert(path, s);
+        }
+        Ok(ConfigImage {
+            index,
+            index_json,
+            files: text,
+        })
+    }
+
+    /// The entrypoint path, normalized (it is a key of [`ConfigImage::files`]).
+    pub fn entrypoint(&self) -> &str {
+        let e = self.index.config_entrypoint.as_str();
+        let mut e = e;
+        while let Some(rest) = e.strip_prefix("./") {
+            e = rest;
+        }
+        e
+    }
+
+    /// Read a config image from a manifest's bytes, fetching blobs with `blob`. The manifest
+    /// bytes are checked against `digest`, every blob against its descriptor.
+    ///
+    /// # Errors
+    ///
+    /// Digest mismatches, an index instead of a manifest, unexpected layer types, and everything
+    /// [`ConfigImage::from_files`] checks. `blob`'s own errors are passed through.
+    pub fn from_manifest<E: From<Error>>(
+        digest: &Digest,
+        manifest_bytes: &[u8],
+        mut blob: impl FnMut(&Descriptor) -> Result<Vec<u8>, E>,
+    ) -> Result<ConfigImage, E> {
+        spec::verify_digest(&format!("manifest `{digest}`"), digest, manifest_bytes)?;
+        let declared = spec::declared_media_type(manifest_bytes).unwrap_or_default();
+        if !media_type::is_manifest(&declared) {
+            return Err(Error::MediaType {
+                what: format!("config image `{digest}`"),
+                expected: format!(
+                    "`{}` (config images are single manifests)",
+                    media_type::OCI_MANIFEST
+                ),
+                found: declared,
+            }
+            .into());
+        }
+        let manifest: ImageManifest = spec::from_json(
+            &format!("manifest `{digest}`"),
+            "image manifest",
+            manifest_bytes,
+        )?;
+        let mut files = BTreeMap::new();
+        for l in &manifest.layers {
+            let gzip = match l.media_type.as_str() {
+                media_type::OCI_LAYER_TAR_GZIP | media_type::DOCKER_LAYER_TAR_GZIP => true,
+                media_type::OCI_LAYER_TAR => false,
+                other => {
+                    return Err(Error::MediaType {
+                        what: format!("layer `{}` of config image `{digest}`", l.digest),
+                        expected: format!("`{}`", media_type::OCI_LAYER_TAR_GZIP),
+                        found: other.to_owned(),
+                    }
+                    .into());
+                }
+            };
+            let bytes = blob(l)?;
+            l.verify(&format!("layer `{}`", l.digest), &bytes)?;
+            layer::read_files(&l.digest, &bytes, gzip, &mut files)?;
+        }
+        Ok(ConfigImage::from_files(files)?)
+    }
+
+    /// Read the config image in an image layout directory (its single manifest). Returns the
+    /// manifest digest too.
+    ///
+    /// # Errors
+    ///
+    /// Layout errors and everything [`ConfigImage::from_manifest`] checks.
+    pub fn read_layout(dir: &Path) -> Result<(Digest, ConfigImage), Error> {
+        let layout = Layout::open(dir)?;
+        let d = layout.single()?.clone();
+        let bytes = layout.read_blob(&d)?;
+        let image = ConfigImage::from_manifest(&d.digest, &bytes, |l| layout.read_blob(l))?;
+        Ok((d.digest, image))
+    }
+
+    /// Read a config image extracted to `dir` (by [`ConfigImage::write_dir`]).
+    ///
+    /// # Errors
+    ///
+    /// Symlinks or other non-regular files, I/O errors, and everything
+    /// [`ConfigImage::from_files`] checks.
+    pub fn read_dir(dir: &Path) -> Result<ConfigImage, Error> {
+        let mut files = BTreeMap::new();
+        collect(dir, "", &mut files, &|_| true)?;
+        ConfigImage::from_files(files)
+    }
+
+    /// Write the image's files (and `index.json`) under `dir`, which must exist.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`].
+    pub fn write_dir(&self, dir: &Path) -> Result<(), Error> {
+        let all = std::iter::once((INDEX_FILE, self.index_json.as_str()))
+            .chain(self.files.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        for (path, text) in all {
+            let target = dir.join(path);
+            if let Some(parent) = target.parent() {
+                fs_err::create_dir_all(parent)
+                    .map_err(Error::io(format!("create `{}`", parent.display())))?;
+            }
+            fs_err::write(&target, text)
+                .map_err(Error::io(format!("write `{}`", target.display())))?;
+        }
+        Ok(())
+    }
+
+    /// Every path in the image, `index.json` first.
+    pub fn paths(&self) -> Vec<&str> {
+        std::iter::once(INDEX_FILE)
+            .chain(self.files.keys().map(String::as_str))
+            .collect()
+    }
+}
+
+/// Collect the files of a config root directory for `sisyphus image build`: every `.star` file
+/// under `root`, skipping directories whose name starts with `.` and Bazel's `bazel-*` symlinks.
+///
+/// # Errors
+///
+/// Symlinks or special files among the `.star` files, I/O errors.
+pub fn collect_config_root(root: &Path) -> Result<BTreeMap<String, Vec<u8>>, Error> {
+    let mut files = BTreeMap::new();
+    collect(root, "", &mut files, &|p| p.ends_with(".star"))?;
+    Ok(files)
+}
+
+fn collect(
+    dir: &Path,
+    prefix: &str,
+    files: &mut BTreeMap<String, Vec<u8>>,
+    want: &dyn Fn(&str) -> bool,
+) -> Result<(), Error> {
+    let entries =
+        fs_err::read_dir(dir).map_err(Error::io(format!("read directory `{}`", dir.display())))?;
+    for entry in entries {
+        let entry = entry.map_err(Error::io(format!("read directory `{}`", dir.display())))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let rel = if prefix.is_empty() {
+            name.clone()
+        } else {
+            format!("{prefix}/{name}")
+        };
+        let file_type = entry
+            .file_type()
+            .map_err(Error::io(format!("inspect `{}`", entry.path().display())))?;
+        if file_type.is_dir() {
+            if !name.starts_with('.') {
+                collect(&entry.path(), &rel, files, want)?;
+            }
+        } else if !want(&rel) || (prefix.is_empty() && name.starts_with("bazel-")) {
+            continue;
+        } else if file_type.is_file() {
+            let bytes = fs_err::read(entry.path())
+                .map_err(Error::io(format!("read `{}`", entry.path().display())))?;
+            files.insert(rel, bytes);
+        } else {
+            return Err(Error::NotRegularFile {
+                path: rel,
+                kind: if file_type.is_symlink() {
+                    "symbolic link".to_owned()
+                } else {
+                    "special file".to_owned()
+                },
+            });
+        }
+    }
+    Ok(())
+}
+
+fn list<'a>(paths: impl Iterator<Item = &'a String>) -> String {
+    let v: Vec<String> = paths.map(|p| format!("`{p}`")).collect();
+    if v.is_empty() {
+        "none".to_owned()
+    } else {
+        v.join(", ")
+    }
+}

@@ -31,7 +31,8 @@ const ATTEMPTS: usize = 3;
 /// The fix printed when the server is missing.
 const INSTALL: &str = "apt-get install -y mariadb-server";
 
-/// Server options shared by `mariadb-install-db` and `mariadbd`.
+/// Server options shared by `mariadb-install-db` and `mariadbd` (plus a private `tmpdir`:
+/// concurrent servers sharing `/tmp` broke each other's bootstrap temporary tables).
 const OPTIONS: &str = "[mysqld]
 innodb_log_file_size=8M
 innodb_buffer_pool_size=32M
@@ -92,7 +93,12 @@ impl MariaDb {
                 source,
             })?;
         let options = dir.path().join("my.cnf");
-        write(&options, OPTIONS)?;
+        let tmp = dir.path().join("tmp");
+        fs_err::create_dir(&tmp).map_err(|source| Error::Write {
+            path: tmp.clone(),
+            source,
+        })?;
+        write(&options, &format!("{OPTIONS}tmpdir={}\n", tmp.display()))?;
         let init = dir.path().join("init.sql");
         write(&init, &init_sql())?;
         let data = dir.path().join("data");

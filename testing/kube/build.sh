@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Builds kube-testenv (etcd + kube-apiserver + kube-controller-manager in one binary) for the
+# Rust test fixtures in tools/sisyphus-test-support.
+#
+# Output: ${SISYPHUS_KUBE_TESTENV:-<repo>/target/kube-testenv/kube-testenv}. The build is skipped
+# when <output>.stamp holds the sha256 of go.mod, go.sum, every .go file, the Go version, the
+# build environment and the ldflags of the last build. Uses the default GOCACHE/GOMODCACHE.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+out=${SISYPHUS_KUBE_TESTENV:-$repo/target/kube-testenv/kube-testenv}
+cd "$here"
+
+version=$(sed -n 's|^[[:space:]]*k8s.io/kubernetes v\([0-9.]*\)$|\1|p' go.mod | head -n1)
+if [[ ! $version =~ ^1\.([0-9]+)\.[0-9]+$ ]]; then
+    echo "build.sh: cannot read the k8s.io/kubernetes version from $here/go.mod (found \`$version\`)" >&2
+    exit 1
+fi
+minor=${BASH_REMATCH[1]}
+pkg=k8s.io/component-base/version
+ldflags="-s -w -X $pkg.gitVersion=v$version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
+
+stamp=$(
+    {
+        find . -name '*.go' -o -name go.mod -o -name go.sum | LC_ALL=C sort | xargs sha256sum
+        go env GOVERSION GOOS GOARCH CGO_ENABLED GOFLAGS
+        echo "$ldflags"
+    } | sha256sum | cut -d' ' -f1
+)
+if [[ -x $out && -f $out.stamp && $(cat "$out.stamp") == "$stamp" ]]; then
+    echo "kube-testenv is up to date: $out"
+    exit 0
+fi
+
+mkdir -p "$(dirname "$out")"
+start=$(date +%s)
+go build -ldflags "$ldflags" -o "$out.tmp" ./cmd/kube-testenv
+mv -f "$out.tmp" "$out"
+echo "$stamp" >"$out.stamp"
+echo "built $out (Kubernetes v$version) in $(($(date +%s) - start))s"

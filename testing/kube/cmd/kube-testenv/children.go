@@ -1,0 +1,94 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// child is a re-executed component (apiserver or controller-manager) with its log file.
+type child struct {
+	name string
+	log  string
+	cmd  *exec.Cmd
+	// done is closed when the process has exited; err is its wait error.
+	done chan struct{}
+	err  error
+}
+
+// startChild re-executes this binary as `<self> <args...>`, appending stdout and stderr to
+// logPath. The child gets SIGKILL when this process dies (Pdeathsig), so no orphans remain
+// even if `up` itself is killed with SIGKILL.
+func startChild(self, name, logPath string, args []string) (*child, error) {
+	log, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("open %s log %s: %w", name, logPath, err)
+	}
+	defer log.Close()
+	cmd := exec.Command(self, args...)
+	cmd.Stdin = nil
+	cmd.Stdout = log
+	cmd.Stderr = log
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s: %w", name, err)
+	}
+	c := &child{name: name, log: logPath, cmd: cmd, done: make(chan struct{})}
+	go func() {
+		c.err = cmd.Wait()
+		close(c.done)
+	}()
+	return c, nil
+}
+
+// exited reports whether the child has exited.
+func (c *child) exited() bool {
+	select {
+	case <-c.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// stop sends SIGTERM, waits up to grace, then SIGKILLs and waits.
+func (c *child) stop(grace time.Duration) {
+	if c.exited() {
+		return
+	}
+	_ = c.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-c.done:
+	case <-time.After(grace):
+		_ = c.cmd.Process.Kill()
+		<-c.done
+	}
+}
+
+// tail returns the last n lines of the child's log.
+func (c *child) tail(n int) string {
+	return tailFile(c.log, n)
+}
+
+// tailFile returns the last n lines of the file at path, indented, or a note when unreadable.
+func tailFile(path string, n int) string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Sprintf("  (cannot read %s: %v)\n", path, err)
+	}
+	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	var b bytes.Buffer
+	for _, l := range lines {
+		b.WriteString("  ")
+		b.WriteString(l)
+		b.WriteString("\n")
+	}
+	return b.String()
+}

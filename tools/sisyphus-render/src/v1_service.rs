@@ -1,0 +1,56 @@
+//! `v1 Service`: rendered beside a Deployment when `config.service.ports` is set.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{Value, json};
+use sisyphus_core::production::ServicePort;
+
+use crate::error::Problem;
+use crate::metadata::{Meta, NAME_LABEL, object_meta};
+use crate::workload::{Sink, Workload};
+
+/// The Service for `w`, or `None` when `ports` is empty. Each key must be a port the
+/// application declares in this environment; `targetPort` is that port's name.
+pub(crate) fn render(
+    w: &Workload<'_>,
+    ports: &BTreeMap<String, ServicePort>,
+    meta: &Meta,
+    sink: &mut Sink,
+) -> Option<Value> {
+    if ports.is_empty() {
+        return None;
+    }
+    let mut names = BTreeSet::new();
+    let mut out = Vec::new();
+    for (app_port, service_port) in ports {
+        let name = service_port.name.as_deref().unwrap_or(app_port);
+        if !names.insert(name) {
+            sink.problem(Problem::DuplicateServicePort {
+                name: name.to_owned(),
+            });
+        }
+        let Some(port) = w.app.port(app_port) else {
+            sink.problem(Problem::UnknownServicePort {
+                port: app_port.clone(),
+                environment: w.config.environment.clone(),
+                declared: w.app.ports.iter().map(|p| p.name.clone()).collect(),
+            });
+            continue;
+        };
+        out.push(json!({
+            "name": name,
+            "port": service_port.number,
+            "targetPort": app_port,
+            "protocol": port.protocol.as_str(),
+        }));
+    }
+    Some(json!({
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": object_meta(w.name(), Some(w.namespace), &meta.labels, &meta.annotations),
+        "spec": {
+            "selector": {NAME_LABEL: w.name()},
+            "ports": out,
+        },
+    }))
+}

@@ -11,6 +11,21 @@
 //! - [`postgres::Postgres`]: PostgreSQL, `initdb` + `postgres`, run as `nobody` under root.
 //! - [`mariadb::MariaDb`]: MariaDB, `mariadb-install-db` + `mariadbd`.
 //!
+//! ```no_run
+//! # async fn example() -> Result<(), sqlx::Error> {
+//! use sisyphus_test_support::{Postgres, Registry};
+//!
+//! let registry = Registry::start();
+//! let reference = format!("{}/app:v1", registry.host());
+//! // ... push `reference`, then count what the code under test asked for:
+//! let heads = registry.requests().iter().filter(|(method, _)| method == "HEAD").count();
+//!
+//! let postgres = Postgres::start();
+//! let pool = sqlx::PgPool::connect(&postgres.new_database("state")).await?;
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! Building blocks shared by all fixtures: [`ports`] (race-free free ports), [`process`]
 //! (supervised child with a log file) and [`require`] (missing prerequisites).
 

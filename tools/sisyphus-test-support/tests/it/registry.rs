@@ -165,6 +165,18 @@ async fn basic_auth_refuses_missing_and_wrong_credentials() {
         .await
         .unwrap();
     assert_eq!(push.status(), StatusCode::UNAUTHORIZED);
+
+    // Refused requests are counted too (the marker request works without credentials).
+    let started = Instant::now();
+    let requests = registry.requests();
+    assert!(started.elapsed().as_secs() < 2, "{:?}", started.elapsed());
+    let v2 = ("GET".to_owned(), "/v2/".to_owned());
+    assert_eq!(
+        requests.iter().filter(|r| **r == v2).count(),
+        4,
+        "{requests:?}"
+    );
+    assert_eq!(requests.len(), 5, "{requests:?}");
 }
 
 #[test]

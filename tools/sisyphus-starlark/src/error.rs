@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use starlark::codemap::FileSpan;
+
 /// A problem located in a config file: `file:line:column: message` plus the source line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
@@ -74,3 +76,142 @@ impl Error {
         }
     }
 }
+
+/// Renders the source line and a caret line under columns `column..column+len` (0-based chars).
+pub(crate) fn snippet(line_no: usize, source_line: &str, column: usize, len: usize) -> String {
+    let number = (line_no + 1).to_string();
+    let pad = " ".repeat(number.len());
+    let prefix: String = source_line
+        .chars()
+        .take(column)
+        .map(|c| if c == '\t' { '\t' } else { ' ' })
+        .collect();
+    let available = source_line.chars().count().saturating_sub(column);
+    let carets = "^".repeat(len.clamp(1, available.max(1)));
+    format!("{pad} |\n{number} | {source_line}\n{pad} | {prefix}{carets}")
+}
+
+/// A diagnostic at a Starlark span.
+pub(crate) fn at_span(span: &FileSpan, message: String) -> Diagnostic {
+    let resolved = span.resolve_span();
+    let (begin, end) = (resolved.begin, resolved.end);
+    let source_line = span.file.source_line(begin.line);
+    let len = if end.line == begin.line {
+        end.column.saturating_sub(begin.column)
+    } else {
+        source_line.chars().count().saturating_sub(begin.column)
+    };
+    Diagnostic {
+        file: span.filename().to_owned(),
+        line: to_u32(begin.line + 1),
+        column: to_u32(begin.column + 1),
+        message,
+        snippet: snippet(begin.line, source_line, begin.column, len),
+    }
+}
+
+/// A diagnostic at a span, or at the start of `fallback` when the span is unknown.
+pub(crate) fn at(span: Option<&FileSpan>, fallback: &Fallback, message: String) -> Diagnostic {
+    match span {
+        Some(span) => at_span(span, message),
+        None => fallback.diagnostic(message),
+    }
+}
+
+/// Where to point when a problem has no span of its own (e.g. `def main` of the entrypoint).
+#[derive(Debug, Clone)]
+pub(crate) struct Fallback {
+    /// File name.
+    pub(crate) file: String,
+    /// 0-based line.
+    pub(crate) line: usize,
+    /// 0-based column.
+    pub(crate) column: usize,
+    /// The source line.
+    pub(crate) source_line: String,
+    /// Caret length.
+    pub(crate) len: usize,
+}
+
+impl Fallback {
+    /// A diagnostic at this place.
+    pub(crate) fn diagnostic(&self, message: String) -> Diagnostic {
+        Diagnostic {
+            file: self.file.clone(),
+            line: to_u32(self.line + 1),
+            column: to_u32(self.column + 1),
+            message,
+            snippet: snippet(self.line, &self.source_line, self.column, self.len),
+        }
+    }
+}
+
+fn to_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// Converts a Starlark error (syntax, evaluation, limits) into a located [`Error`].
+pub(crate) fn from_starlark(err: &starlark::Error, fallback: &Fallback) -> Error {
+    use starlark::ErrorKind;
+    let mut message = err.without_diagnostic().to_string();
+    let mut limit = matches!(err.kind(), ErrorKind::StackOverflow(_));
+    if limit {
+        message = format!(
+            "call stack too deep: expected at most {MAX_CALLSTACK} nested calls, found more (infinite recursion?)"
+        );
+    } else if message.starts_with("Execution duration limit") {
+        limit = true;
+        message = format!(
+            "evaluation took too many steps: expected at most {MAX_TICKS} function calls and loop iterations, found more (infinite loop?)"
+        );
+    } else if message.starts_with("Heap memory limit") {
+        limit = true;
+        message = format!(
+            "evaluation used too much memory: expected at most {} MiB",
+            MAX_HEAP_BYTES >> 20
+        );
+    } else if message.starts_with("Evaluation cancelled") {
+        limit = true;
+        message = format!(
+            "evaluation took too long: expected at most {} s",
+            MAX_DURATION.as_secs()
+        );
+    }
+    // Messages from starlark start with a capital letter; ours are lowercase.
+    let mut d = at(err.span(), fallback, message);
+    // The traceback only helps when the error is nested deeper than the reported span.
+    let frames: Vec<_> = err.call_stack().frames.iter().collect();
+    if frames
+        .iter()
+        .any(|f| f.location.is_some() && f.location.as_ref() != err.span())
+    {
+        d.snippet.push_str("\ntraceback (most recent call last):");
+        let mut prev = "<module>";
+        for frame in frames {
+            if let Some(loc) = &frame.location {
+                let r = loc.resolve_span();
+                d.snippet.push_str(&format!(
+                    "\n  {}:{}:{}: in {prev}",
+                    loc.filename(),
+                    r.begin.line + 1,
+                    r.begin.column + 1
+                ));
+            }
+            prev = &frame.name;
+        }
+    }
+    if limit {
+        Error::Limit(Box::new(d))
+    } else {
+        Error::Config(Box::new(d))
+    }
+}
+
+/// Most nested calls a config may make.
+pub(crate) const MAX_CALLSTACK: usize = 200;
+/// Most ticks (function calls and loop iterations) one module evaluation or `main` call may take.
+pub(crate) const MAX_TICKS: u64 = 2_000_000;
+/// Most bytes of Starlark heap (best effort).
+pub(crate) const MAX_HEAP_BYTES: usize = 512 << 20;
+/// Wall-clock backstop for one module evaluation or `main` call.
+pub(crate) const MAX_DURATION: std::time::Duration = std::time::Duration::from_secs(5);

@@ -30,10 +30,27 @@ impl DirFiles {
 
 impl ConfigFiles for DirFiles {
     fn read(&self, path: &str) -> Result<String, Error> {
-        let _ = &self.root;
-        Err(Error::NotFound {
-            path: path.to_owned(),
-        })
+        let io_err = |source: std::io::Error| {
+            if source.kind() == std::io::ErrorKind::NotFound {
+                Error::NotFound {
+                    path: path.to_owned(),
+                }
+            } else {
+                Error::Read {
+                    path: path.to_owned(),
+                    source,
+                }
+            }
+        };
+        let root = fs_err::canonicalize(&self.root).map_err(io_err)?;
+        let file = fs_err::canonicalize(self.root.join(path)).map_err(io_err)?;
+        if !file.starts_with(&root) {
+            return Err(Error::BadPath {
+                path: path.to_owned(),
+                reason: "it is a symlink that leads outside the config root".to_owned(),
+            });
+        }
+        fs_err::read_to_string(&file).map_err(io_err)
     }
 }
 

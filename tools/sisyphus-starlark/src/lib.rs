@@ -3,14 +3,22 @@
 //! In: config files (a config root on disk via [`DirFiles`], or a pulled config image via
 //! [`MemoryFiles`]) and an entrypoint path. Out: a [`sisyphus_core::app::Application`] resolved
 //! for one [`EvalContext`]. Touches nothing but the files it is given through [`ConfigFiles`]:
-//! no network, clock, environment variables or stdout.
+//! no network, clock (beyond a wall-clock evaluation limit), environment variables or stdout.
 //!
 //! [`Config::load`] parses the entrypoint and every file it `load()`s once; [`Config::evaluate`]
-//! only calls `main(ctx)` and converts the result, so one `Config` serves many contexts.
+//! only calls `main(ctx)` and converts the result, so one `Config` serves many contexts and
+//! threads. The language is documented in `docs/starlark.md`.
 
+mod builtins;
 mod config;
 mod error;
 mod files;
+mod loader;
+mod paths;
+mod ports;
+mod resolve;
+mod spec;
+mod values;
 
 pub use config::{Config, evaluate};
 pub use error::{Diagnostic, Error};

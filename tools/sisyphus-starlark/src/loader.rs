@@ -1,0 +1,142 @@
+//! Parses and evaluates a config file and, depth first, every file it `load()`s: each file once
+//! (cached by path), cycles reported with their chain, every path checked by [`crate::paths`].
+
+use std::collections::{BTreeMap, HashMap};
+
+use starlark::codemap::FileSpan;
+use starlark::environment::{FrozenModule, Module};
+use starlark::eval::{Evaluator, ReturnFileLoader};
+use starlark::syntax::{AstModule, Dialect};
+
+use crate::error::{Fallback, at_span, from_starlark};
+use crate::{ConfigFiles, Error, builtins, paths};
+
+/// The dialect every config is parsed with.
+pub(crate) fn dialect() -> Dialect {
+    Dialect::Standard
+}
+
+/// Sends `print()` nowhere: configs have no stdout.
+struct NoPrint;
+
+impl starlark::PrintHandler for NoPrint {
+    fn println(&self, _text: &str) -> starlark::Result<()> {
+        Ok(())
+    }
+}
+
+/// Applies the evaluation limits to an evaluator.
+pub(crate) fn limit(eval: &mut Evaluator) {
+    // These only fail when set twice or to zero, which we never do.
+    let _ = eval.set_max_callstack_size(crate::error::MAX_CALLSTACK);
+    let _ = eval.set_max_tick_count(crate::error::MAX_TICKS);
+    let _ = eval.set_max_heap_size(crate::error::MAX_HEAP_BYTES);
+    let deadline = std::time::Instant::now() + crate::error::MAX_DURATION;
+    eval.set_check_cancelled(Box::new(move || std::time::Instant::now() > deadline));
+    static NO_PRINT: NoPrint = NoPrint;
+    eval.set_print_handler(&NO_PRINT);
+}
+
+/// A fallback location: the first line of `file`.
+pub(crate) fn file_start(file: &str, source: &str) -> Fallback {
+    let first = source.lines().next().unwrap_or("");
+    Fallback {
+        file: file.to_owned(),
+        line: 0,
+        column: 0,
+        source_line: first.to_owned(),
+        len: first.chars().count(),
+    }
+}
+
+/// Loads files depth first.
+pub(crate) struct Loader<'a> {
+    files: &'a dyn ConfigFiles,
+    cache: BTreeMap<String, FrozenModule>,
+    sources: BTreeMap<String, String>,
+    stack: Vec<String>,
+}
+
+impl<'a> Loader<'a> {
+    pub(crate) fn new(files: &'a dyn ConfigFiles) -> Self {
+        Loader {
+            files,
+            cache: BTreeMap::new(),
+            sources: BTreeMap::new(),
+            stack: Vec::new(),
+        }
+    }
+
+    /// Every file read so far with its text, by path.
+    pub(crate) fn into_sources(self) -> BTreeMap<String, String> {
+        self.sources
+    }
+
+    /// Loads `path` (normalized) and everything it loads.
+    pub(crate) fn load(&mut self, path: &str) -> Result<FrozenModule, Error> {
+        if let Some(m) = self.cache.get(path) {
+            return Ok(m.clone());
+        }
+        let source = self.files.read(path)?;
+        self.sources.insert(path.to_owned(), source.clone());
+        let fallback = file_start(path, &source);
+        let ast =
+            AstModule::parse(path, source, &dialect()).map_err(|e| from_starlark(&e, &fallback))?;
+        self.stack.push(path.to_owned());
+        let mut deps: BTreeMap<String, FrozenModule> = BTreeMap::new();
+        for load in ast.loads() {
+            let module = self.load_dep(path, load.module_id, &load.span)?;
+            deps.insert(load.module_id.to_owned(), module);
+        }
+        self.stack.pop();
+        let modules: HashMap<&str, &FrozenModule> =
+            deps.iter().map(|(k, v)| (k.as_str(), v)).collect();
+        let loader = ReturnFileLoader { modules: &modules };
+        let frozen = Module::with_temp_heap(|module| -> Result<FrozenModule, Error> {
+            {
+                let mut eval = Evaluator::new(&module);
+                limit(&mut eval);
+                eval.set_loader(&loader);
+                eval.eval_module(ast, builtins::globals())
+                    .map_err(|e| from_starlark(&e, &fallback))?;
+            }
+            module.freeze().map_err(|e| {
+                Error::Config(Box::new(fallback.diagnostic(format!(
+                    "failed to freeze the module of `{path}`: {e:?}"
+                ))))
+            })
+        })?;
+        self.cache.insert(path.to_owned(), frozen.clone());
+        Ok(frozen)
+    }
+
+    fn load_dep(
+        &mut self,
+        from: &str,
+        target: &str,
+        span: &FileSpan,
+    ) -> Result<FrozenModule, Error> {
+        let located = |message: String| Error::Config(Box::new(at_span(span, message)));
+        let resolved = paths::resolve(Some(from), target)
+            .map_err(|reason| located(format!("cannot load {target:?}: {reason}")))?;
+        if let Some(i) = self.stack.iter().position(|p| *p == resolved) {
+            let mut chain: Vec<&str> = self.stack[i..].iter().map(String::as_str).collect();
+            chain.push(&resolved);
+            return Err(located(format!(
+                "cannot load {target:?}: expected files that do not load each other in a \
+                 cycle, found the load cycle {}",
+                chain.join(" -> ")
+            )));
+        }
+        self.load(&resolved).map_err(|e| match e {
+            Error::Config(_) | Error::Limit(_) => e,
+            Error::NotFound { .. } => located(format!(
+                "cannot load {target:?}: expected a file `{resolved}` in the config root, found none"
+            )),
+            Error::BadPath { reason, .. } => located(format!("cannot load {target:?}: {reason}")),
+            Error::Read { source, .. } => located(format!(
+                "cannot load {target:?}: failed to read `{resolved}`: {source}"
+            )),
+        })
+    }
+}

@@ -1,7 +1,7 @@
 //! Free TCP ports on 127.0.0.1 for services started by tests.
 //!
 //! Owns port choice only; touches the loopback interface (a test bind) and lock files under
-//! `$TMPDIR/sisyphus-test-ports/`.
+//! `$TMPDIR/sisyphus-test-ports-<uid>/`.
 //!
 //! # Why not `bind(127.0.0.1:0)` and hand the port over?
 //!
@@ -16,7 +16,7 @@
 //!    outgoing connections nor anybody's `bind(:0)` is ever given one of our ports.
 //! 2. Within this process, a port is handed out at most once (a process-wide reservation set).
 //! 3. Across processes (cargo runs test binaries in parallel), each handed-out port is guarded
-//!    by an exclusive `flock` on `$TMPDIR/sisyphus-test-ports/<port>.lock`, held until this
+//!    by an exclusive `flock` on `$TMPDIR/sisyphus-test-ports-<uid>/<port>.lock`, held until this
 //!    process exits (the kernel drops the lock when the process dies, even on SIGKILL).
 //! 4. The candidate must be bindable on 127.0.0.1 right now (test bind, closed immediately).
 //!
@@ -90,9 +90,11 @@ pub fn free_port() -> u16 {
     panic!("no free TCP port on 127.0.0.1 in {LOW}..{high}");
 }
 
-/// Directory holding one lock file per handed-out port.
+/// Directory holding one lock file per handed-out port, one per user (so a directory made by
+/// root does not lock other users out).
 fn lock_dir() -> PathBuf {
-    std::env::temp_dir().join("sisyphus-test-ports")
+    let uid = nix::unistd::geteuid();
+    std::env::temp_dir().join(format!("sisyphus-test-ports-{uid}"))
 }
 
 /// Takes the cross-process lock for `port`, or `None` when another process holds it.

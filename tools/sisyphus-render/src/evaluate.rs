@@ -7,6 +7,8 @@ use std::thread;
 use sisyphus_core::Digest;
 use sisyphus_core::app::{Application, EvalContext};
 
+use crate::input::Evaluate;
+
 /// One evaluation's identity: the same config digest in the same context gives the same
 /// application.
 pub(crate) type EvalKey = (Digest, EvalContext);
@@ -16,9 +18,9 @@ pub(crate) type Evaluated = Result<Arc<Application>, Arc<sisyphus_starlark::Erro
 
 /// Evaluate every job (deduplicated by key) and return the results by key.
 pub(crate) fn evaluate_all(
-    jobs: BTreeMap<EvalKey, Arc<sisyphus_starlark::Config>>,
+    jobs: BTreeMap<EvalKey, Arc<dyn Evaluate>>,
 ) -> BTreeMap<EvalKey, Evaluated> {
-    let jobs: Vec<(EvalKey, Arc<sisyphus_starlark::Config>)> = jobs.into_iter().collect();
+    let jobs: Vec<(EvalKey, Arc<dyn Evaluate>)> = jobs.into_iter().collect();
     let threads = thread::available_parallelism()
         .map(usize::from)
         .unwrap_or(1)
@@ -52,7 +54,7 @@ pub(crate) fn evaluate_all(
     out
 }
 
-fn run((key, config): (EvalKey, Arc<sisyphus_starlark::Config>)) -> (EvalKey, Evaluated) {
+fn run((key, config): (EvalKey, Arc<dyn Evaluate>)) -> (EvalKey, Evaluated) {
     let result = config.evaluate(&key.1).map(Arc::new).map_err(Arc::new);
     (key, result)
 }

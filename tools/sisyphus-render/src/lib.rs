@@ -40,7 +40,7 @@ use sisyphus_core::production::{
 
 pub use container::ARG_ENV_PREFIX;
 pub use error::{Error, Errors, Problem, Warning, WarningKind};
-pub use input::{RenderInput, ResolvedConfig};
+pub use input::{Evaluate, RenderInput, ResolvedConfig};
 pub use metadata::{CONFIG_IMAGE_ANNOTATION, MANAGED_BY, MANAGED_BY_LABEL, NAME_LABEL};
 pub use sisyphus_core::desired::{DesiredObjects, ObjectKey};
 pub use v1_namespace::BUILT_IN_NAMESPACES;

@@ -217,3 +217,13 @@ pub struct KubernetesObject {
     /// Whether it is a `v1 Secret` (its values are never stored or clobbered).
     pub secret: bool,
 }
+
+/// What the plan artifact holds: the production folder's resources and a hash of every file
+/// `load` read, so later stages can tell which inputs a plan was computed from.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    /// The resources and declared clusters.
+    pub production: Production,
+    /// `sha256:<hex>` over the paths and bytes of every file read.
+    pub inputs_hash: String,
+}

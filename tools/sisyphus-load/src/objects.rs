@@ -1,0 +1,104 @@
+//! Raw Kubernetes objects of a KubernetesYaml resource: the shape load requires (`apiVersion`,
+//! `kind`, `metadata.name`), their JSON form, and which of them are Secrets.
+
+use sisyphus_core::production::KubernetesObject;
+
+use crate::diag::location;
+use crate::schema::{Cx, mapping};
+use crate::yaml::{Node, Value};
+
+/// One raw object, or `None` after reporting what is missing.
+pub(crate) fn parse_object(cx: &mut Cx<'_>, node: &Node) -> Option<KubernetesObject> {
+    let entries = match &node.value {
+        Value::Map(entries) => entries,
+        other => {
+            cx.error(
+                node.pos,
+                format!(
+                    "expected a Kubernetes object (a mapping), found {}",
+                    other.describe()
+                ),
+            );
+            return None;
+        }
+    };
+    let get = |name: &str| {
+        entries
+            .iter()
+            .find(|(k, _)| matches!(&k.value, Value::Str(s) if s == name))
+            .map(|(_, v)| v)
+    };
+    let mut ok = true;
+    let mut text = |field: &str| -> Option<String> {
+        match get(field).map(|n| (n, &n.value)) {
+            Some((_, Value::Str(s))) if !s.is_empty() => Some(s.clone()),
+            Some((n, other)) => {
+                cx.error(n.pos, format!("expected a non-empty string for `{field}` of a Kubernetes object, found {}", if matches!(other, Value::Str(_)) { "an empty string" } else { other.describe() }));
+                ok = false;
+                None
+            }
+            None => {
+                cx.error(node.pos, format!("a Kubernetes object needs `{field}`"));
+                ok = false;
+                None
+            }
+        }
+    };
+    let api_version = text("apiVersion");
+    let kind = text("kind");
+    match get("metadata") {
+        None => {
+            cx.error(node.pos, "a Kubernetes object needs `metadata.name`");
+            ok = false;
+        }
+        Some(meta) => {
+            let meta_entries =
+                mapping(cx, meta, "`metadata` of a Kubernetes object").unwrap_or(&[]);
+            let name = meta_entries
+                .iter()
+                .find(|(k, _)| matches!(&k.value, Value::Str(s) if s == "name"))
+                .map(|(_, v)| v);
+            match name.map(|n| (n, &n.value)) {
+                Some((_, Value::Str(s))) if !s.is_empty() => {}
+                Some((n, _)) => {
+                    cx.error(
+                        n.pos,
+                        "expected a non-empty string for `metadata.name` of a Kubernetes object",
+                    );
+                    ok = false;
+                }
+                None => {
+                    cx.error(meta.pos, "a Kubernetes object needs `metadata.name`");
+                    ok = false;
+                }
+            }
+            if let Some((_, ns)) = meta_entries
+                .iter()
+                .find(|(k, _)| matches!(&k.value, Value::Str(s) if s == "namespace"))
+                && !matches!(&ns.value, Value::Str(s) if !s.is_empty())
+            {
+                cx.error(
+                    ns.pos,
+                    "expected a non-empty string for `metadata.namespace` of a Kubernetes object",
+                );
+                ok = false;
+            }
+        }
+    }
+    let object = match node.to_json() {
+        Ok(json) => Some(json),
+        Err(pos) => {
+            cx.error(pos, "expected a string, number or boolean as a mapping key (or a finite number) in a Kubernetes object");
+            None
+        }
+    };
+    let (api_version, kind, object) = (api_version?, kind?, object?);
+    if !ok {
+        return None;
+    }
+    Some(KubernetesObject {
+        secret: api_version == "v1" && kind == "Secret",
+        object,
+        location: location(cx.file, node.pos),
+    })
+}

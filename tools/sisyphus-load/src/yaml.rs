@@ -1,0 +1,318 @@
+//! A YAML tree with a line and column on every node, parsed with serde-saphyr.
+//!
+//! Input: the text of one file. Output: its documents (empty ones skipped) as [`Node`]s, or a
+//! located syntax error. Touches nothing but the string it is given.
+
+use std::fmt;
+
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_saphyr::Spanned;
+
+/// A 1-based line and column inside one file.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct Pos {
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column.
+    pub column: u32,
+}
+
+/// A YAML node and where it starts.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Node {
+    /// Where the node starts.
+    pub pos: Pos,
+    /// The value.
+    pub value: Value,
+}
+
+/// A YAML value.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Value {
+    /// `~`, `null` or nothing.
+    Null,
+    /// `true`/`false`.
+    Bool(bool),
+    /// A negative integer.
+    Int(i64),
+    /// A non-negative integer.
+    UInt(u64),
+    /// A float.
+    Float(f64),
+    /// A string.
+    Str(String),
+    /// A sequence.
+    Seq(Vec<Node>),
+    /// A mapping, in document order (duplicate keys are rejected by the parser).
+    Map(Vec<(Node, Node)>),
+}
+
+impl Value {
+    /// What a message calls this kind of value: `a string`, `a mapping`, ...
+    pub fn describe(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Bool(_) => "a boolean",
+            Value::Int(_) | Value::UInt(_) => "an integer",
+            Value::Float(_) => "a float",
+            Value::Str(_) => "a string",
+            Value::Seq(_) => "a sequence",
+            Value::Map(_) => "a mapping",
+        }
+    }
+}
+
+impl Node {
+    /// The string form of a scalar key or value (`80` for an integer), if it is a scalar.
+    pub fn scalar_string(&self) -> Option<String> {
+        match &self.value {
+            Value::Str(s) => Some(s.clone()),
+            Value::Bool(b) => Some(b.to_string()),
+            Value::Int(i) => Some(i.to_string()),
+            Value::UInt(u) => Some(u.to_string()),
+            Value::Float(f) => Some(f.to_string()),
+            Value::Null | Value::Seq(_) | Value::Map(_) => None,
+        }
+    }
+
+    /// This node as JSON. Mapping keys are scalars turned into strings; the error names the
+    /// position of a key that is not a scalar. Keys come out sorted.
+    pub fn to_json(&self) -> Result<serde_json::Value, Pos> {
+        Ok(match &self.value {
+            Value::Null => serde_json::Value::Null,
+            Value::Bool(b) => serde_json::Value::Bool(*b),
+            Value::Int(i) => serde_json::Value::from(*i),
+            Value::UInt(u) => serde_json::Value::from(*u),
+            Value::Float(f) => serde_json::Number::from_f64(*f)
+                .map(serde_json::Value::Number)
+                .ok_or(self.pos)?,
+            Value::Str(s) => serde_json::Value::String(s.clone()),
+            Value::Seq(items) => {
+                serde_json::Value::Array(items.iter().map(Node::to_json).collect::<Result<_, _>>()?)
+            }
+            Value::Map(entries) => {
+                let mut sorted = Vec::with_capacity(entries.len());
+                for (key, value) in entries {
+                    let key = key.scalar_string().ok_or(key.pos)?;
+                    sorted.push((key, value.to_json()?));
+                }
+                sorted.sort_by(|a, b| a.0.cmp(&b.0));
+                serde_json::Value::Object(sorted.into_iter().collect())
+            }
+        })
+    }
+}
+
+/// A YAML syntax (or structure) error at a position.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct SyntaxError {
+    /// Where, when the parser knows.
+    pub pos: Pos,
+    /// What went wrong, without location or snippet.
+    pub message: String,
+}
+
+/// Parse every document of `text`; empty documents (a trailing `---`, a comment-only document)
+/// are skipped.
+pub(crate) fn parse_documents(text: &str) -> Result<Vec<Node>, SyntaxError> {
+    let options = serde_saphyr::options! { with_snippet: false };
+    match serde_saphyr::from_str_multiple_with_options::<Node, Vec<Node>>(text, options) {
+        Ok(docs) => Ok(docs),
+        Err(err) => {
+            let pos = err
+                .location()
+                .map(|l| Pos {
+                    line: clamp(l.line()).max(1),
+                    column: clamp(l.column()).max(1),
+                })
+                .unwrap_or(Pos { line: 1, column: 1 });
+            let message = strip_location(&err.without_snippet().to_string());
+            Err(SyntaxError { pos, message })
+        }
+    }
+}
+
+fn clamp(n: u64) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// serde-saphyr appends ` at line L, column C` (or similar) to messages; we print our own
+/// `file:line:column` prefix instead.
+fn strip_location(message: &str) -> String {
+    let first = message.lines().next().unwrap_or(message);
+    if first.starts_with("budget breached") {
+        return "the document expands to too many nodes (through anchors and aliases)".into();
+    }
+    let trimmed = match first.find(" at line ") {
+        Some(i) => &first[..i],
+        None => first,
+    };
+    let trimmed = trimmed.trim();
+    match trimmed.strip_prefix("duplicate mapping key: ") {
+        Some(rest) => {
+            let key = rest
+                .split(", set DuplicateKeyPolicy")
+                .next()
+                .unwrap_or(rest);
+            format!("duplicate mapping key `{key}`")
+        }
+        None => trimmed.to_string(),
+    }
+}
+
+impl<'de> Deserialize<'de> for Node {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let spanned = Spanned::<Value>::deserialize(deserializer)?;
+        Ok(Node {
+            pos: Pos {
+                line: clamp(spanned.referenced.line()),
+                column: clamp(spanned.referenced.column()),
+            },
+            value: spanned.value,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for Value {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(ValueVisitor)
+    }
+}
+
+struct ValueVisitor;
+
+impl<'de> Visitor<'de> for ValueVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any YAML value")
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        Value::deserialize(d)
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Value, E> {
+        Ok(if v >= 0 {
+            Value::UInt(v.unsigned_abs())
+        } else {
+            Value::Int(v)
+        })
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::UInt(v))
+    }
+
+    fn visit_i128<E: de::Error>(self, v: i128) -> Result<Value, E> {
+        if let Ok(u) = u64::try_from(v) {
+            Ok(Value::UInt(u))
+        } else if let Ok(i) = i64::try_from(v) {
+            Ok(Value::Int(i))
+        } else {
+            Err(E::custom(format!("integer {v} is out of range")))
+        }
+    }
+
+    fn visit_u128<E: de::Error>(self, v: u128) -> Result<Value, E> {
+        u64::try_from(v)
+            .map(Value::UInt)
+            .map_err(|_| E::custom(format!("integer {v} is out of range")))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
+        Ok(Value::Float(v))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::Str(v.to_string()))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Value, E> {
+        Ok(Value::Str(v))
+    }
+
+    fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Value, E> {
+        Ok(Value::Str(String::from_utf8_lossy(v).into_owned()))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element::<Node>()? {
+            items.push(item);
+        }
+        Ok(Value::Seq(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut entries = Vec::new();
+        while let Some(key) = map.next_key::<Node>()? {
+            let value = map.next_value::<Node>()?;
+            entries.push((key, value));
+        }
+        Ok(Value::Map(entries))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pos(line: u32, column: u32) -> Pos {
+        Pos { line, column }
+    }
+
+    #[test]
+    fn nodes_carry_positions() {
+        let docs = parse_documents("a: 1\nb:\n  - x\n  - {c: true}\n").unwrap_or_default();
+        assert_eq!(docs.len(), 1);
+        let Value::Map(entries) = &docs[0].value else {
+            panic!("not a map: {:?}", docs[0]);
+        };
+        assert_eq!(entries[0].0.pos, pos(1, 1));
+        assert_eq!(entries[0].1.pos, pos(1, 4));
+        assert_eq!(entries[0].1.value, Value::UInt(1));
+        assert_eq!(entries[1].0.pos, pos(2, 1));
+        let Value::Seq(items) = &entries[1].1.value else {
+            panic!("not a seq");
+        };
+        assert_eq!(items[0].pos, pos(3, 5));
+        assert_eq!(items[1].pos, pos(4, 5));
+    }
+
+    #[test]
+    fn empty_documents_are_skipped() {
+        let docs = parse_documents("---\n# only a comment\n---\na: 1\n---\n").unwrap_or_default();
+        assert_eq!(docs.len(), 1);
+        assert_eq!(docs[0].pos.line, 4);
+    }
+
+    #[test]
+    fn duplicate_keys_and_syntax_errors_are_located() {
+        let err = parse_documents("a: 1\nb: 2\na: 3\n").err();
+        let err = err.unwrap_or_else(|| panic!("duplicate key accepted"));
+        assert_eq!(err.pos.line, 3, "{err:?}");
+        assert!(err.message.contains("duplicate"), "{err:?}");
+        let err = parse_documents("a: [1, 2\nb: 3\n").err();
+        assert!(err.is_some());
+    }
+
+    #[test]
+    fn json_keys_are_sorted() {
+        let docs = parse_documents("b: 1\na: {d: x, c: 2.5}\n").unwrap_or_default();
+        let json = docs[0].to_json().unwrap_or_default();
+        assert_eq!(json.to_string(), r#"{"a":{"c":2.5,"d":"x"},"b":1}"#);
+    }
+}

@@ -1,0 +1,5 @@
+//! Integration tests of the load stage: the example folder, the bad-input corpus, determinism.
+
+mod bad_input;
+mod example;
+mod folders;

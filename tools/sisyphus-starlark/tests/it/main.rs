@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)] // Tests fail loudly on unexpected errors.
 
 mod bad_input;
+mod bench;
 mod context;
 mod limits;
 mod load;

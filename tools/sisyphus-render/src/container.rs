@@ -2,7 +2,7 @@
 //! pinned binary image with the config's args, env, ports, resources and probes, and one volume
 //! per FileVariable (see `volumes`).
 
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 
 use serde_json::{Map, Value, json};
 use sisyphus_core::app::{Application, HttpGetProbe, Value as AppValue, Variable};
@@ -100,16 +100,18 @@ pub(crate) fn probes(
 
 /// Every variable the config uses must be bound; a FileVariable must not be bound to a value.
 fn check_bindings(w: &Workload<'_>, sink: &mut Sink) {
-    let mut seen = BTreeMap::new();
-    for variable in w.app.variables() {
-        let (kind, name) = match &variable {
-            Variable::String { name } => ("StringVariable", name),
-            Variable::File { name, .. } => ("FileVariable", name),
-        };
-        // A variable used both ways, or a FileVariable at two paths, is reported once.
-        if seen.insert((kind, name.clone()), ()).is_some() {
-            continue;
-        }
+    // By name, then kind; a variable used both ways, or a FileVariable at two paths, once.
+    let used: BTreeSet<(String, &'static str)> = w
+        .app
+        .variables()
+        .into_iter()
+        .map(|variable| match variable {
+            Variable::String { name } => (name, "StringVariable"),
+            Variable::File { name, .. } => (name, "FileVariable"),
+        })
+        .collect();
+    for (name, kind) in &used {
+        let kind = *kind;
         match w.binding(name) {
             None => sink.problem(Problem::MissingVariable {
                 kind,

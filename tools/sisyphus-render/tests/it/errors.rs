@@ -1,1 +1,255 @@
+//! Render errors: every problem is reported at once, each naming the resource, the cluster(s)
+//! and the source location, with the cause underneath.
 
+use std::collections::BTreeMap;
+
+use serde_json::json;
+use sisyphus_core::app::Application;
+use sisyphus_core::production::{ServicePort, VariableBinding, VariableSource};
+use sisyphus_starlark::{Diagnostic, Error as StarlarkError};
+
+use crate::fixtures::*;
+
+fn errors_of(resources: &[sisyphus_core::production::Resource], app: Application) -> String {
+    match run(resources, &configs(resolved(Fixed::app(app)))) {
+        Ok(rendered) => panic!(
+            "expected errors, rendered {} objects",
+            rendered.objects.len()
+        ),
+        Err(errors) => report(&errors),
+    }
+}
+
+#[test]
+fn unbound_variables_name_the_variable_resource_cluster_and_file() {
+    let mut d = deployment("echo", &["c1"]);
+    deployment_spec(&mut d).config.variables.clear();
+    assert_eq!(
+        errors_of(&[d], echo_prod()),
+        "echo/index.yaml:1:1: failed to render Deployment echo/echo for cluster `c1`
+  caused by: the config uses FileVariable `google-credentials`, but `config.variables` does not bind it (expected `google-credentials: {secretKeyRef: {name, key}}`, `configMapKeyRef` or `value`)
+echo/index.yaml:1:1: failed to render Deployment echo/echo for cluster `c1`
+  caused by: the config uses StringVariable `secret-token`, but `config.variables` does not bind it (expected `secret-token: {secretKeyRef: {name, key}}`, `configMapKeyRef` or `value`)
+"
+    );
+}
+
+#[test]
+fn the_spec_example_quantities_are_rejected_with_a_suggestion() {
+    let mut app = echo_prod();
+    app.resources.requests.insert("memory".into(), "8Gb".into());
+    app.resources.limits.insert("memory".into(), "16Gb".into());
+    assert_eq!(
+        errors_of(&[deployment("echo", &[CENTRAL])], app),
+        "echo/index.yaml:1:1: failed to render Deployment echo/echo for cluster `gke_acme_us-central1_ap-us-central1`
+  caused by: invalid quantity in `resources.requests.memory`
+  caused by: `8Gb` is not a valid Kubernetes quantity (did you mean `8Gi` or `8G`?)
+echo/index.yaml:1:1: failed to render Deployment echo/echo for cluster `gke_acme_us-central1_ap-us-central1`
+  caused by: invalid quantity in `resources.limits.memory`
+  caused by: `16Gb` is not a valid Kubernetes quantity (did you mean `16Gi` or `16G`?)
+"
+    );
+}
+
+#[test]
+fn probes_on_a_cronjob_are_an_error() {
+    let app = Application {
+        liveness: Some(probe("http")),
+        startup: Some(probe("http")),
+        ..echo_prod()
+    };
+    assert_eq!(
+        errors_of(&[cronjob("echo-cleanup", &["c1"])], app),
+        "echo/index.yaml:27:1: failed to render CronJob echo/echo-cleanup for cluster `c1`
+  caused by: a CronJob can't have liveness, readiness or startup probes, but the config sets `liveness`, `startup`
+"
+    );
+}
+
+#[test]
+fn invalid_cronjob_policies_are_errors() {
+    let mut c = cronjob("echo-cleanup", &["c1"]);
+    cronjob_spec(&mut c).restart_policy = Some("Always".into());
+    cronjob_spec(&mut c).concurrency_policy = Some("Sometimes".into());
+    let text = errors_of(&[c], echo_prod());
+    assert!(
+        text.contains("`config.restartPolicy` is `Always`, expected one of `OnFailure`, `Never`"),
+        "{text}"
+    );
+    assert!(
+        text.contains("`config.concurrencyPolicy` is `Sometimes`"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_service_port_the_config_does_not_declare_is_an_error() {
+    let mut d = deployment("echo", &["c1"]);
+    deployment_spec(&mut d).service_ports = BTreeMap::from([(
+        "grpc".into(),
+        ServicePort {
+            name: None,
+            number: 9000,
+        },
+    )]);
+    assert_eq!(
+        errors_of(&[d], echo_prod()),
+        "echo/index.yaml:1:1: failed to render Deployment echo/echo for cluster `c1`
+  caused by: `config.service.ports` has `grpc`, but in environment `prod` the config declares only `http`
+"
+    );
+}
+
+#[test]
+fn a_probe_on_an_undeclared_port_is_an_error() {
+    let app = Application {
+        readiness: Some(probe("admin")),
+        ..echo_prod()
+    };
+    let text = errors_of(&[deployment("echo", &["c1"])], app);
+    assert!(
+        text.contains("the readiness probe uses port `admin`, but the config declares only `http`"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_file_variable_bound_to_a_value_points_at_the_binding() {
+    let mut d = deployment("echo", &["c1"]);
+    deployment_spec(&mut d).config.variables.insert(
+        "google-credentials".into(),
+        VariableBinding {
+            source: VariableSource::Value("{}".into()),
+            location: loc("echo/index.yaml", 9),
+        },
+    );
+    assert_eq!(
+        errors_of(&[d], echo_prod()),
+        "echo/index.yaml:9:1: failed to render Deployment echo/echo for cluster `c1`
+  caused by: FileVariable `google-credentials` is bound to a literal `value`, but a file must come from `secretKeyRef` or `configMapKeyRef`
+"
+    );
+}
+
+#[test]
+fn two_file_variables_at_one_path_and_relative_paths_are_errors() {
+    let app = Application {
+        env: vec![
+            env("A", file_var("google-credentials", "/etc/creds.json")),
+            env("B", file_var("secret-token", "/etc/creds.json")),
+            env("C", file_var("google-credentials", "relative/creds.json")),
+        ],
+        ..Application::default()
+    };
+    let text = errors_of(&[deployment("echo", &["c1"])], app);
+    assert!(
+        text.contains("FileVariables `google-credentials` and `secret-token` are both mounted at `/etc/creds.json`"),
+        "{text}"
+    );
+    assert!(
+        text.contains("FileVariable `google-credentials` has path `relative/creds.json`, expected an absolute file path"),
+        "{text}"
+    );
+}
+
+#[test]
+fn an_unresolved_config_image_is_an_error() {
+    let resources = [deployment("echo", &["c1"])];
+    let errors = run(&resources, &BTreeMap::new()).expect_err("no configs");
+    assert_eq!(
+        report(&errors),
+        "echo/index.yaml:1:1: failed to render Deployment echo/echo for cluster `c1`
+  caused by: config image `us-docker.pkg.dev/acme/containers/echo_config:latest` was not resolved
+"
+    );
+}
+
+#[test]
+fn evaluation_errors_carry_the_starlark_location() {
+    let evaluator = Fixed::with(|_| {
+        Err(StarlarkError::Config(Box::new(Diagnostic {
+            file: "frontend.star".into(),
+            line: 7,
+            column: 13,
+            message: "unknown environment key `prd`".into(),
+            snippet: String::new(),
+        })))
+    });
+    let resources = [deployment("echo", &["c1", "c2"])];
+    let errors = run(&resources, &configs(resolved(evaluator))).expect_err("fails");
+    assert_eq!(
+        report(&errors),
+        "echo/index.yaml:1:1: failed to render Deployment echo/echo for clusters `c1`, `c2`
+  caused by: failed to evaluate config image `us-docker.pkg.dev/acme/containers/echo_config@sha256:cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc` for environment `prod`
+  caused by: frontend.star:7:13: unknown environment key `prd`
+"
+    );
+}
+
+#[test]
+fn every_problem_of_every_resource_is_reported_grouped_by_cluster() {
+    let mut d = deployment("echo", &["c1", "c2"]);
+    deployment_spec(&mut d)
+        .config
+        .variables
+        .remove("secret-token");
+    let mut c = cronjob("echo-cleanup", &["c2"]);
+    cronjob_spec(&mut c).config.variables.remove("secret-token");
+    let app = Application {
+        liveness: Some(probe("http")),
+        ..echo_prod()
+    };
+    let errors = run(&[d, c], &configs(resolved(Fixed::app(app)))).expect_err("fails");
+    let heads: Vec<String> = errors.0.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        heads,
+        [
+            "echo/index.yaml:1:1: failed to render Deployment echo/echo for clusters `c1`, `c2`",
+            "echo/index.yaml:27:1: failed to render CronJob echo/echo-cleanup for cluster `c2`",
+            "echo/index.yaml:27:1: failed to render CronJob echo/echo-cleanup for cluster `c2`",
+        ]
+    );
+    assert_eq!(errors.to_string(), "3 render errors");
+}
+
+#[test]
+fn the_same_object_from_two_resources_is_an_error() {
+    let raw = kubernetes_yaml(
+        "echo",
+        "raw",
+        &["c1"],
+        vec![
+            json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "echo", "namespace": "echo"}}),
+        ],
+    );
+    let errors = run(
+        &[deployment("echo", &["c1"]), raw],
+        &configs(resolved(Fixed::app(echo_prod()))),
+    )
+    .expect_err("duplicate");
+    assert_eq!(
+        report(&errors),
+        "echo/secrets.yaml:1:1: KubernetesYaml echo/raw renders `c1` apps/v1 Deployment echo/echo, which Deployment echo/echo (echo/index.yaml:1:1) renders too\n"
+    );
+}
+
+#[test]
+fn a_workload_in_global_and_an_object_without_a_name_are_errors() {
+    let mut d = deployment("echo", &["c1"]);
+    d.folder = "global".into();
+    let raw = kubernetes_yaml(
+        "global",
+        "raw",
+        &["c1", "c2"],
+        vec![json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {}})],
+    );
+    let text = errors_of(&[d, raw], echo_prod());
+    assert_eq!(
+        text,
+        "echo/index.yaml:1:1: failed to render Deployment global/echo for cluster `c1`
+  caused by: a Deployment needs a namespace: declare it in a namespace folder, not in `global`
+global/secrets.yaml:1:1: failed to render KubernetesYaml global/raw for clusters `c1`, `c2`
+  caused by: the object has no string `metadata.name`
+"
+    );
+}

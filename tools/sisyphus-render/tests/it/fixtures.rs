@@ -35,9 +35,11 @@ pub fn loc(file: &str, line: u32) -> SourceLocation {
     }
 }
 
+type EvalFn = dyn Fn(&EvalContext) -> Result<Application, sisyphus_starlark::Error> + Send + Sync;
+
 /// An evaluator returning a fixed application (or the result of a function of the context).
 pub struct Fixed {
-    f: Box<dyn Fn(&EvalContext) -> Result<Application, sisyphus_starlark::Error> + Send + Sync>,
+    f: Box<EvalFn>,
     pub calls: AtomicUsize,
 }
 

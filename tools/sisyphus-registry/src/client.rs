@@ -1,0 +1,106 @@
+//! The registry client: one HTTP client per registry (plain HTTP only for loopback and
+//! `--insecure-registry` hosts), credentials looked up once per registry, tokens and connections
+//! reused across calls.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use oci_client::client::{ClientConfig as OciConfig, ClientProtocol};
+use oci_client::secrets::RegistryAuth;
+
+use crate::{CredentialSource, Error, Reference};
+
+/// How to reach registries.
+#[derive(Clone, Debug, Default)]
+pub struct ClientConfig {
+    /// Registries (`host` or `host:port`) reached over plain HTTP. Loopback registries
+    /// (`localhost`, `127.0.0.1`, `[::1]`) always are.
+    pub insecure: Vec<String>,
+    /// Where credentials come from.
+    pub credentials: CredentialSource,
+}
+
+/// A registry client. Cheap to share by reference; reuse one for many calls so connections and
+/// tokens are reused.
+pub struct Client {
+    config: ClientConfig,
+    per_registry: Mutex<HashMap<String, (Arc<oci_client::Client>, RegistryAuth)>>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// A client with `config`. Call [`crate::install_tls_provider`] first.
+    pub fn new(config: ClientConfig) -> Client {
+        Client {
+            config,
+            per_registry: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Whether `reference`'s registry is reached over plain HTTP.
+    pub fn is_insecure(&self, reference: &Reference) -> bool {
+        reference.is_loopback()
+            || self
+                .config
+                .insecure
+                .iter()
+                .any(|h| h == &reference.registry || h == reference.host())
+    }
+
+    /// The HTTP client and credentials for `reference`'s registry.
+    pub(crate) fn for_registry(
+        &self,
+        reference: &Reference,
+    ) -> Result<(Arc<oci_client::Client>, RegistryAuth), Error> {
+        let mut map = self
+            .per_registry
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((c, a)) = map.get(&reference.registry) {
+            return Ok((c.clone(), a.clone()));
+        }
+        let auth = self.config.credentials.auth_for(&reference.registry)?;
+        let protocol = if self.is_insecure(reference) {
+            ClientProtocol::Http
+        } else {
+            ClientProtocol::Https
+        };
+        let client = Arc::new(oci_client::Client::new(OciConfig {
+            protocol,
+            use_monolithic_push: true,
+            platform_resolver: None,
+            connect_timeout: Some(Duration::from_secs(10)),
+            read_timeout: Some(Duration::from_secs(60)),
+            ..Default::default()
+        }));
+        map.insert(reference.registry.clone(), (client.clone(), auth.clone()));
+        Ok((client, auth))
+    }
+}
+
+/// The oci-client reference for ours.
+pub(crate) fn oci_reference(r: &Reference) -> oci_client::Reference {
+    match (&r.digest, &r.tag) {
+        (Some(d), _) => oci_client::Reference::with_digest(
+            r.registry.clone(),
+            r.repository.clone(),
+            d.to_string(),
+        ),
+        (None, Some(t)) => {
+            oci_client::Reference::with_tag(r.registry.clone(), r.repository.clone(), t.clone())
+        }
+        (None, None) => oci_client::Reference::with_tag(
+            r.registry.clone(),
+            r.repository.clone(),
+            "latest".to_owned(),
+        ),
+    }
+}

@@ -1,0 +1,117 @@
+//! The one error type of this crate.
+
+use sisyphus_core::Digest;
+
+/// What can go wrong talking to registries.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The registry wants credentials and we have none (or they were refused).
+    #[error("authentication required for `{registry}`")]
+    AuthenticationRequired {
+        /// The registry host.
+        registry: String,
+    },
+    /// The credentials are valid but lack permission.
+    #[error("access to `{reference}` denied by `{registry}`")]
+    Denied {
+        /// The reference.
+        reference: String,
+        /// The registry host.
+        registry: String,
+    },
+    /// The tag, digest or repository does not exist.
+    #[error("`{reference}` not found in repository `{repository}`")]
+    NotFound {
+        /// The reference.
+        reference: String,
+        /// `registry/repository`.
+        repository: String,
+    },
+    /// Any other registry failure (after retries for transient ones).
+    #[error("failed to {operation} `{reference}`")]
+    Registry {
+        /// What was being done, e.g. "push blob".
+        operation: &'static str,
+        /// The reference or blob.
+        reference: String,
+        /// The client error.
+        #[source]
+        source: oci_client::errors::OciDistributionError,
+    },
+    /// The registry answered something that is not a digest.
+    #[error(
+        "registry returned `{found}` as the digest of `{reference}`, expected `sha256:<64 hex>`"
+    )]
+    BadDigest {
+        /// The reference.
+        reference: String,
+        /// What it returned.
+        found: String,
+    },
+    /// Credentials could not be read (a helper failed, a config file is malformed).
+    #[error("failed to get credentials for `{registry}` from {source_name}")]
+    Credentials {
+        /// The registry.
+        registry: String,
+        /// Where they were looked for.
+        source_name: String,
+        /// What went wrong.
+        #[source]
+        source: docker_credential::CredentialRetrievalError,
+    },
+    /// Image content is invalid (bad layout, digest mismatch, bad config image).
+    #[error("invalid image content for `{reference}`")]
+    Content {
+        /// The reference.
+        reference: String,
+        /// What is wrong.
+        #[source]
+        source: sisyphus_oci::Error,
+    },
+    /// The config image cache could not be read or written.
+    #[error("failed to {action} in the config image cache")]
+    Cache {
+        /// What was being done.
+        action: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A reference names a digest that a pushed or pulled manifest does not have.
+    #[error("`{reference}` points to `{actual}`, expected `{expected}`")]
+    DigestMismatch {
+        /// The reference.
+        reference: String,
+        /// Expected digest.
+        expected: Digest,
+        /// Actual digest.
+        actual: Digest,
+    },
+    /// A reference is malformed.
+    #[error(transparent)]
+    BadReference(#[from] sisyphus_oci::reference::ReferenceError),
+}
+
+impl From<sisyphus_oci::Error> for Error {
+    fn from(source: sisyphus_oci::Error) -> Self {
+        Error::Content {
+            reference: "image".to_owned(),
+            source,
+        }
+    }
+}
+
+impl Error {
+    /// A short hint for the user, when we know what to do.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Error::AuthenticationRequired { registry } => Some(format!(
+                "log in with `docker login {registry}` or `podman login {registry}` (credentials are read from `$DOCKER_CONFIG/config.json`, `~/.docker/config.json` and podman's `auth.json`)"
+            )),
+            Error::Registry { source, .. } if crate::retry::is_connection(source) => Some(
+                "is the registry running and reachable? For a plain-HTTP registry that is not on localhost, pass `--insecure-registry HOST`".to_owned(),
+            ),
+            _ => None,
+        }
+    }
+}

@@ -5,3 +5,4 @@ mod errors;
 mod fixtures;
 mod golden;
 mod rules;
+mod starlark;

@@ -679,6 +679,7 @@ fn cron_job(cx: &mut Cx<'_>, doc: &Node, at: &Where<'_>) -> Option<Resource> {
     }
     spec_fields.config = config;
     spec_fields.schedule = schedule;
+    clusters.sort();
     spec_fields.clusters = clusters;
     Some(Resource {
         folder: at.folder.to_string(),

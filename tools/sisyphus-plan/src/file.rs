@@ -1,0 +1,40 @@
+//! The versioned byte format: `write` encodes a plan as `sisyphus.plan.v1.Plan` with
+//! `version = 1`; `read` checks the version first (from field 1 alone, whatever the rest
+//! holds) and rejects any other, naming both.
+
+use prost::Message;
+
+use crate::{Error, Plan, convert};
+
+/// The plan format version this build writes and reads.
+pub const VERSION: u64 = 1;
+
+/// Only field 1, so any version's file can be probed.
+#[derive(Clone, PartialEq, prost::Message)]
+struct VersionProbe {
+    #[prost(uint64, tag = "1")]
+    version: u64,
+}
+
+/// Encode `plan`. The same plan always gives the same bytes.
+pub fn write(plan: &Plan) -> Vec<u8> {
+    convert::to_wire(plan).encode_to_vec()
+}
+
+/// Decode a plan file.
+///
+/// # Errors
+///
+/// [`Error::UnsupportedVersion`] for another format version, [`Error::Decode`] for bytes that
+/// are not a plan, [`Error::Invalid`]/[`Error::ObjectJson`] for a malformed one.
+pub fn read(bytes: &[u8]) -> Result<Plan, Error> {
+    let probe = VersionProbe::decode(bytes).map_err(Error::Decode)?;
+    if probe.version != VERSION {
+        return Err(Error::UnsupportedVersion {
+            found: probe.version,
+            expected: VERSION,
+        });
+    }
+    let wire = crate::wire::Plan::decode(bytes).map_err(Error::Decode)?;
+    convert::from_wire(wire)
+}

@@ -1,0 +1,6 @@
+//! Tests of the plan file: round trip, determinism, version checks, and the JSON/text views of
+//! the example production folder.
+
+mod roundtrip;
+mod version;
+mod views;

@@ -11,7 +11,8 @@ mod registry;
 /// PostgreSQL and MariaDB: sqlx round trips.
 mod databases;
 
-// Kubernetes control plane: `mod kube;` goes here (owned by the kube fixture's author).
+/// Kubernetes control plane: kube-testenv clusters, controllers, several contexts.
+mod kube;
 
 use std::path::Path;
 use std::time::{Duration, Instant};

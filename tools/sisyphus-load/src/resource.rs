@@ -79,11 +79,12 @@ pub(crate) fn parse_document(cx: &mut Cx<'_>, doc: &Node, at: &Where<'_>) -> Opt
         Some(node) => match string(cx, node, "`apiVersion`") {
             Some(v) if v == API_VERSION => Some(()),
             Some(v) => {
+                // Another version's schema is unknown: its other fields are not checked.
                 cx.error(
                     node.pos,
                     format!("unsupported apiVersion `{v}`, expected `{API_VERSION}`"),
                 );
-                None
+                return None;
             }
             None => None,
         },

@@ -1,0 +1,106 @@
+//! `sisyphus plan`: the example folder prints, writes a readable deterministic plan file, and a
+//! bad folder exits 1 listing every problem with `file:line:column`.
+
+use std::path::PathBuf;
+
+use crate::common::{repo_root, sisyphus};
+
+fn example() -> PathBuf {
+    repo_root().join("example/production")
+}
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let out = sisyphus().args(args).output().expect("run sisyphus");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn text_summary_of_the_example() {
+    let dir = example();
+    let (code, stdout, stderr) =
+        run(&["plan", "--monitor-directory", dir.to_str().expect("utf-8")]);
+    assert_eq!(code, 0, "{stderr}");
+    insta::assert_snapshot!("plan_text", stdout);
+}
+
+#[test]
+fn json_from_the_environment_variable() {
+    let out = sisyphus()
+        .args(["plan", "--format", "json"])
+        .env("MONITOR_DIRECTORY", example())
+        .output()
+        .expect("run sisyphus");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json on stdout");
+    assert_eq!(json["version"], 1);
+    let kinds: Vec<&str> = json["resources"]
+        .as_array()
+        .expect("resources")
+        .iter()
+        .map(|r| r["kind"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["Deployment", "CronJob", "KubernetesYaml", "KubernetesYaml"]
+    );
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("replace-me"));
+}
+
+#[test]
+fn plan_file_is_readable_and_deterministic() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = example();
+    let (a, b) = (tmp.path().join("a.binpb"), tmp.path().join("b.binpb"));
+    for out in [&a, &b] {
+        let (code, stdout, stderr) = run(&[
+            "plan",
+            "--monitor-directory",
+            dir.to_str().expect("utf-8"),
+            "-o",
+            out.to_str().expect("utf-8"),
+        ]);
+        assert_eq!(code, 0, "{stderr}");
+        assert_eq!(stdout, "", "nothing on stdout with -o");
+        assert!(stderr.contains("4 resource(s)"), "{stderr}");
+    }
+    let bytes = std::fs::read(&a).expect("plan file");
+    assert_eq!(bytes, std::fs::read(&b).expect("plan file"));
+    let plan = sisyphus_plan::read(&bytes).expect("readable plan");
+    assert_eq!(plan.production.resources.len(), 4);
+    assert_eq!(plan, sisyphus_load::load(&dir).expect("load"));
+}
+
+#[test]
+fn bad_folder_lists_every_problem_and_writes_nothing() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let prod = tmp.path().join("prod");
+    std::fs::create_dir_all(prod.join("web")).expect("mkdir");
+    std::fs::create_dir_all(prod.join("Bad_Name")).expect("mkdir");
+    std::fs::write(prod.join("Bad_Name/index.yaml"), "").expect("write");
+    std::fs::write(
+        prod.join("web/index.yaml"),
+        "apiVersion: sisyphus/v1\nkind: Deployment\nmetadata: {name: web}\nconfig: {env: prod, image: x}\nfootprint: {c1: {replica: 1}}\n---\napiVersion: sisyphus/v2\nkind: CronJob\n",
+    )
+    .expect("write");
+    let out_file = tmp.path().join("plan.binpb");
+    let (code, stdout, stderr) = run(&[
+        "plan",
+        "--monitor-directory",
+        prod.to_str().expect("utf-8"),
+        "-o",
+        out_file.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(code, 1);
+    assert_eq!(stdout, "");
+    assert!(!out_file.exists());
+    let stderr = stderr.replace(prod.to_str().expect("utf-8"), "[PROD]");
+    insta::assert_snapshot!("plan_errors", stderr);
+}

@@ -1,16 +1,160 @@
 //! `sisyphus app run-image`: pull a config image and run its binary image with podman.
+//!
+//! Resolve and pull the config image (cached by digest), evaluate its Starlark like
+//! `run-config`, resolve variables from the host environment for a container, and run
+//! `podman run` with the pinned binary image. Secret values reach podman through its
+//! environment, never its argv.
+
+#![allow(clippy::print_stdout, reason = "--print writes data to stdout")]
+
+use std::ffi::OsString;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use sisyphus_core::app::EvalContext;
+use sisyphus_local::podman::{PodmanOptions, invocation};
+use sisyphus_local::process::TerminalSignals;
+use sisyphus_local::{HostEnv, Target};
+use sisyphus_registry::Reference;
 
 use crate::ExitStatus;
+use crate::commands::image::{RegistryArgs, block_on, pull, registry_client};
 
 /// Arguments of `sisyphus app run-image`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// The config image: `registry/repository:tag` or `...@sha256:...`.
+    #[arg(long, value_name = "REF")]
+    pub image: String,
+    /// The execution environment that picks per-environment values.
+    #[arg(long, default_value = "dev", value_name = "ENV")]
+    pub environment: String,
+    /// What `ctx.namespace()` returns (None when not given).
+    #[arg(long, value_name = "NS")]
+    pub namespace: Option<String>,
+    /// What `ctx.cluster()` returns (None when not given).
+    #[arg(long, value_name = "CONTEXT")]
+    pub cluster: Option<String>,
+    /// What `ctx.name()` returns (None when not given).
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// The podman program: a path, or a name looked up on `PATH`.
+    #[arg(
+        long,
+        env = "SISYPHUS_PODMAN",
+        default_value = "podman",
+        value_name = "PROGRAM"
+    )]
+    pub podman: PathBuf,
+    /// Registry access (for the config image, and `--tls-verify=false` for the binary image's
+    /// registry when it is insecure).
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+    /// Print the podman argv and env as JSON (secret values masked) instead of running.
+    #[arg(long)]
+    pub print: bool,
+    /// Extra arguments for the binary, after the config's args.
+    #[arg(last = true, value_name = "ARGS")]
+    pub extra: Vec<OsString>,
+}
 
-/// Run the command.
+/// Pull, evaluate, and run the binary image with podman; the exit code is podman's.
 ///
 /// # Errors
 ///
-/// Not built yet.
-pub fn run(_args: Args) -> anyhow::Result<ExitStatus> {
-    anyhow::bail!("`app run-image` is not built yet")
+/// Registry errors, a bad config image or config, missing variables, podman not found.
+pub fn run(args: Args) -> anyhow::Result<ExitStatus> {
+    let host = HostEnv(std::env::vars().collect());
+    let reference: Reference = args.image.parse()?;
+    let client = registry_client(&args.registry);
+    let (digest, image) = block_on(pull(&client, &reference))?;
+
+    let ctx = EvalContext {
+        name: args.name.clone(),
+        namespace: args.namespace.clone(),
+        cluster: args.cluster.clone(),
+        environment: args.environment.clone(),
+    };
+    let files = sisyphus_starlark::MemoryFiles(image.files.clone());
+    let app = sisyphus_starlark::evaluate(&files, image.entrypoint(), &ctx).with_context(|| {
+        format!(
+            "failed to evaluate `{}` in config image `{reference}@{digest}`",
+            image.entrypoint()
+        )
+    })?;
+    let local = sisyphus_local::resolve(&app, &host, Target::Container)
+        .with_context(|| format!("cannot run config image `{reference}` locally"))?;
+    if local.args.iter().any(|a| a.secret) {
+        tracing::warn!(
+            "the config passes a StringVariable as an argument: its value is visible in podman's command line"
+        );
+    }
+
+    let binary: Reference = image
+        .index
+        .binary_reference()
+        .parse()
+        .context("the config image's index.json names an invalid binary image")?;
+    let options = PodmanOptions {
+        insecure_registry: client.is_insecure(&binary),
+        extra_args: args
+            .extra
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect(),
+    };
+    let podman = invocation(&local, &binary.to_string(), &options);
+    let mut env = sisyphus_local::base_env(&host, &[]);
+    for (k, v) in &podman.env {
+        env.retain(|(name, _)| name != k);
+        env.push((k.clone(), v.clone()));
+    }
+
+    if args.print {
+        let masked: serde_json::Map<String, serde_json::Value> = env
+            .iter()
+            .map(|(k, v)| {
+                let secret = podman.env.iter().any(|(name, _)| name == k);
+                (
+                    k.clone(),
+                    serde_json::Value::from(if secret { "****" } else { v.as_str() }),
+                )
+            })
+            .collect();
+        let out = serde_json::json!({
+            "config_image": format!("{}@{digest}", reference.repository_reference()),
+            "program": args.podman,
+            "argv": podman.args,
+            "env": masked,
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(ExitStatus::Success);
+    }
+
+    let program = find_program(&args.podman, &host)?;
+    let argv: Vec<OsString> = podman.args.iter().map(OsString::from).collect();
+    let terminal = if std::io::stdin().is_terminal() {
+        TerminalSignals::Delivered
+    } else {
+        TerminalSignals::Forward
+    };
+    let code = block_on(async {
+        Ok(sisyphus_local::process::run(&program, &argv, &env, terminal).await?)
+    })?;
+    Ok(ExitStatus::Child(code))
+}
+
+/// A path is used as is; a bare name is looked up on the host's `PATH`.
+fn find_program(program: &Path, host: &HostEnv) -> anyhow::Result<PathBuf> {
+    if program.components().count() > 1 || program.is_absolute() {
+        return Ok(program.to_path_buf());
+    }
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    which::which_in(program, host.get("PATH"), cwd).with_context(|| {
+        format!(
+            "`{}` is not on `PATH`: install podman, or name the program with `--podman` or `SISYPHUS_PODMAN`",
+            program.display()
+        )
+    })
 }

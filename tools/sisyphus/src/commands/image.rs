@@ -1,10 +1,133 @@
 //! `sisyphus image ...`: build, push, resolve and inspect config images.
+//!
+//! Glue only: building is `sisyphus_oci::build`, registry work is `sisyphus_registry`. This
+//! module reads the environment for the registry client (credential file locations, the cache
+//! directory) and draws push progress on a terminal.
+
+#![allow(clippy::print_stdout, reason = "data goes to stdout")]
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use sisyphus_core::Digest;
+use sisyphus_core::config_image::ConfigIndex;
+use sisyphus_oci::ConfigImage;
+use sisyphus_registry::{Client, ClientConfig, CredentialSource, PushEvent, Reference};
 
 use crate::ExitStatus;
+use crate::diagnostics::Hint;
 
 /// `sisyphus image` subcommands.
 #[derive(Debug, clap::Subcommand)]
-pub enum Command {}
+pub enum Command {
+    /// Build a config image layout from a config root directory (every `.star` file in it).
+    ///
+    /// The same as `sisyphus-packer config-image`, for projects without Bazel. Prints the
+    /// config image's digest.
+    Build(BuildArgs),
+    /// Push an image layout (config image or any other) and tag it.
+    ///
+    /// Blobs the registry already has are skipped; manifests are pushed with their exact bytes,
+    /// so the digest is the layout's. Prints `repository@digest` for each repository.
+    Push(PushArgs),
+    /// Resolve a reference to the digest it points to (one HEAD request; a digest reference is
+    /// printed as is).
+    Resolve(ResolveArgs),
+    /// Show a config image's index.json and file list, from a registry or a layout directory.
+    Inspect(InspectArgs),
+}
+
+/// Registry access options.
+#[derive(Debug, clap::Args)]
+pub struct RegistryArgs {
+    /// Reach this registry (`host` or `host:port`) over plain HTTP (repeatable). Registries on
+    /// localhost, 127.0.0.1 and [::1] always are.
+    #[arg(long = "insecure-registry", value_name = "HOST")]
+    pub insecure_registry: Vec<String>,
+}
+
+/// `sisyphus image build`.
+#[derive(Debug, clap::Args)]
+pub struct BuildArgs {
+    /// The config root: every `.star` file under it goes into the image (directories starting
+    /// with `.` are skipped).
+    #[arg(long, value_name = "DIR")]
+    pub config_root: PathBuf,
+    /// The Starlark entry point, relative to the config root.
+    #[arg(long, value_name = "PATH")]
+    pub entrypoint: String,
+    /// The binary image's digest.
+    #[arg(
+        long,
+        value_name = "sha256:...",
+        required_unless_present = "binary_image",
+        conflicts_with = "binary_image"
+    )]
+    pub binary_digest: Option<String>,
+    /// The binary image's layout directory (its index.json's single entry gives the digest).
+    #[arg(long, value_name = "LAYOUT_DIR")]
+    pub binary_image: Option<PathBuf>,
+    /// The binary image's repository, without tag or digest.
+    #[arg(long, value_name = "REPO")]
+    pub binary_repository: String,
+    /// The image layout directory to write.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+}
+
+/// `sisyphus image push`.
+#[derive(Debug, clap::Args)]
+pub struct PushArgs {
+    /// The image layout directory to push.
+    #[arg(long, value_name = "DIR")]
+    pub layout: PathBuf,
+    /// Where to push: `registry/repository:tag` (repeatable; a repository without tag is
+    /// pushed by digest only).
+    #[arg(long = "tag", value_name = "REF", required = true)]
+    pub tags: Vec<String>,
+    /// Registry access.
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+    /// No progress display.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// `sisyphus image resolve`.
+#[derive(Debug, clap::Args)]
+pub struct ResolveArgs {
+    /// The reference, e.g. `registry.example/team/app-config:prod`.
+    #[arg(value_name = "REF")]
+    pub reference: String,
+    /// Print `{"reference": ..., "digest": ...}`.
+    #[arg(long)]
+    pub json: bool,
+    /// Registry access.
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
+
+/// `sisyphus image inspect`.
+#[derive(Debug, clap::Args)]
+pub struct InspectArgs {
+    /// The config image reference (pulled into the cache).
+    #[arg(
+        value_name = "REF",
+        required_unless_present = "layout",
+        conflicts_with = "layout"
+    )]
+    pub reference: Option<String>,
+    /// Read the config image from this layout directory instead.
+    #[arg(long, value_name = "DIR")]
+    pub layout: Option<PathBuf>,
+    /// Print `{"digest": ..., "index": {...}, "files": [...]}`.
+    #[arg(long)]
+    pub json: bool,
+    /// Registry access.
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
 
 /// Run the command.
 ///
@@ -12,5 +135,199 @@ pub enum Command {}
 ///
 /// Whatever the subcommand reports.
 pub fn run(command: Command) -> anyhow::Result<ExitStatus> {
-    match command {}
+    match command {
+        Command::Build(args) => build(&args),
+        Command::Push(args) => block_on(push(&args)),
+        Command::Resolve(args) => block_on(resolve(&args)),
+        Command::Inspect(args) => block_on(inspect(&args)),
+    }
+}
+
+fn build(args: &BuildArgs) -> anyhow::Result<ExitStatus> {
+    let binary_digest: Digest = match (&args.binary_digest, &args.binary_image) {
+        (Some(d), None) => d.parse().context("invalid `--binary-digest`")?,
+        (None, Some(dir)) => sisyphus_oci::build::layout_digest(dir)
+            .with_context(|| format!("failed to read binary image `{}`", dir.display()))?,
+        _ => bail!("pass exactly one of `--binary-digest` and `--binary-image`"),
+    };
+    let repo: Reference = args
+        .binary_repository
+        .parse()
+        .context("invalid `--binary-repository`")?;
+    if repo.tag.is_some() || repo.digest.is_some() {
+        bail!(
+            "invalid `--binary-repository` `{}`: expected a repository without tag or digest",
+            args.binary_repository
+        );
+    }
+    let files =
+        sisyphus_oci::config_image::collect_config_root(&args.config_root).with_context(|| {
+            format!(
+                "failed to read config root `{}`",
+                args.config_root.display()
+            )
+        })?;
+    let index = ConfigIndex {
+        binary_digest,
+        binary_repository: repo.repository_reference(),
+        config_entrypoint: args.entrypoint.clone(),
+    };
+    let digest = sisyphus_oci::build::config_image(&args.out, &index, &files)
+        .context("failed to build the config image")?;
+    println!("{digest}");
+    Ok(ExitStatus::Success)
+}
+
+async fn push(args: &PushArgs) -> anyhow::Result<ExitStatus> {
+    let tags = args
+        .tags
+        .iter()
+        .map(|t| t.parse::<Reference>())
+        .collect::<Result<Vec<_>, _>>()?;
+    let client = registry_client(&args.registry);
+    let bar = (!args.quiet && std::io::stderr().is_terminal()).then(|| {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let progress = |e: PushEvent| {
+        let Some(bar) = &bar else { return };
+        match e {
+            PushEvent::Start {
+                repository, bytes, ..
+            } => {
+                bar.set_position(0);
+                bar.set_length(bytes);
+                bar.set_message(format!("pushing to {repository}"));
+            }
+            PushEvent::BlobSkipped { size, .. } | PushEvent::BlobPushed { size, .. } => {
+                bar.inc(size);
+            }
+            PushEvent::ManifestPushed { .. } | PushEvent::Tagged { .. } => {}
+        }
+    };
+    let result = sisyphus_registry::push_layout(&client, &args.layout, &tags, &progress).await;
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    let digest = result
+        .map_err(with_hint)
+        .with_context(|| format!("failed to push `{}`", args.layout.display()))?;
+    let mut seen = std::collections::BTreeSet::new();
+    for t in &tags {
+        if seen.insert(t.repository_reference()) {
+            println!("{}@{digest}", t.repository_reference());
+        }
+    }
+    Ok(ExitStatus::Success)
+}
+
+async fn resolve(args: &ResolveArgs) -> anyhow::Result<ExitStatus> {
+    let reference: Reference = args.reference.parse()?;
+    let client = registry_client(&args.registry);
+    let digest = sisyphus_registry::resolve(&client, &reference)
+        .await
+        .map_err(with_hint)?;
+    if args.json {
+        let out = serde_json::json!({"reference": reference.to_string(), "digest": digest});
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        println!("{digest}");
+    }
+    Ok(ExitStatus::Success)
+}
+
+async fn inspect(args: &InspectArgs) -> anyhow::Result<ExitStatus> {
+    let (digest, image) = match (&args.reference, &args.layout) {
+        (_, Some(dir)) => ConfigImage::read_layout(dir)
+            .with_context(|| format!("failed to read config image layout `{}`", dir.display()))?,
+        (Some(r), None) => {
+            let reference: Reference = r.parse()?;
+            let client = registry_client(&args.registry);
+            pull(&client, &reference).await?
+        }
+        (None, None) => bail!("pass a reference or `--layout`"),
+    };
+    if args.json {
+        let out = serde_json::json!({
+            "digest": digest,
+            "index": image.index,
+            "files": image.paths(),
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        println!("digest: {digest}");
+        println!("index.json:");
+        for line in image.index_json.lines() {
+            println!("  {line}");
+        }
+        println!("files:");
+        for p in image.paths() {
+            println!("  {p}");
+        }
+    }
+    Ok(ExitStatus::Success)
+}
+
+/// Pull a config image into the user's cache (see [`cache_dir`]).
+pub(crate) async fn pull(
+    client: &Client,
+    reference: &Reference,
+) -> anyhow::Result<(Digest, ConfigImage)> {
+    let cache = cache_dir()?;
+    sisyphus_registry::pull_config_image(client, reference, &cache)
+        .await
+        .map_err(with_hint)
+        .with_context(|| format!("failed to pull config image `{reference}`"))
+}
+
+/// A registry client with credentials from the standard locations (`DOCKER_CONFIG`, `HOME`,
+/// `REGISTRY_AUTH_FILE`, `XDG_RUNTIME_DIR`).
+pub(crate) fn registry_client(args: &RegistryArgs) -> Client {
+    sisyphus_registry::install_tls_provider();
+    Client::new(ClientConfig {
+        insecure: args.insecure_registry.clone(),
+        credentials: CredentialSource::from_env(|k| std::env::var(k).ok()),
+    })
+}
+
+/// `$XDG_CACHE_HOME/sisyphus`, else `~/.cache/sisyphus`.
+pub(crate) fn cache_dir() -> anyhow::Result<PathBuf> {
+    match (std::env::var_os("XDG_CACHE_HOME"), std::env::var_os("HOME")) {
+        (Some(dir), _) if !dir.is_empty() => Ok(Path::new(&dir).join("sisyphus")),
+        (_, Some(home)) => Ok(Path::new(&home).join(".cache").join("sisyphus")),
+        _ => bail!("cannot find a cache directory: set `XDG_CACHE_HOME` or `HOME`"),
+    }
+}
+
+/// A registry error as an anyhow error, with its hint (if any) where the renderer finds it.
+pub(crate) fn with_hint(err: sisyphus_registry::Error) -> anyhow::Error {
+    let Some(hint) = err.hint() else {
+        return anyhow::Error::new(err);
+    };
+    let mut messages = vec![err.to_string()];
+    let mut source = std::error::Error::source(&err);
+    while let Some(s) = source {
+        messages.push(s.to_string());
+        source = s.source();
+    }
+    let mut out = anyhow::Error::new(Hint(hint));
+    for m in messages.into_iter().rev() {
+        out = out.context(m);
+    }
+    out
+}
+
+/// Run `f` on a fresh current-thread runtime (also used by `app run-image`).
+pub(crate) fn block_on<T>(
+    f: impl std::future::Future<Output = anyhow::Result<T>>,
+) -> anyhow::Result<T> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("failed to start the async runtime")?
+        .block_on(f)
 }

@@ -3,3 +3,5 @@
 mod common;
 mod run_config;
 mod plan;
+mod image;
+mod run_image;

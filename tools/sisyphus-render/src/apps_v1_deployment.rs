@@ -3,7 +3,7 @@
 use serde_json::{Value, json};
 
 use crate::container;
-use crate::metadata::{Meta, NAME_LABEL, object_meta, template_meta};
+use crate::metadata::{Meta, NAME_LABEL, object, object_meta, template_meta};
 use crate::workload::{Sink, Workload};
 
 /// The Deployment for `w` with `replicas`.
@@ -12,17 +12,22 @@ use crate::workload::{Sink, Workload};
 /// when what they run changes (image, args, env, ...), not when an identical config is re-tagged.
 pub(crate) fn render(w: &Workload<'_>, replicas: u32, meta: &Meta, sink: &mut Sink) -> Value {
     let annotations = meta.workload_annotations(w, sink);
-    json!({
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": object_meta(w.name(), Some(w.namespace), &meta.labels, &annotations),
-        "spec": {
-            "replicas": replicas,
-            "selector": {"matchLabels": {NAME_LABEL: w.name()}},
-            "template": {
-                "metadata": template_meta(&meta.labels, &meta.annotations),
-                "spec": container::pod_spec(w, None, sink),
-            },
-        },
-    })
+    let template = object([
+        ("metadata", template_meta(&meta.labels, &meta.annotations)),
+        ("spec", container::pod_spec(w, None, sink)),
+    ]);
+    let spec = object([
+        ("replicas", replicas.into()),
+        ("selector", json!({"matchLabels": {NAME_LABEL: w.name()}})),
+        ("template", template),
+    ]);
+    object([
+        ("apiVersion", "apps/v1".into()),
+        ("kind", "Deployment".into()),
+        (
+            "metadata",
+            object_meta(w.name(), Some(w.namespace), &meta.labels, &annotations),
+        ),
+        ("spec", spec),
+    ])
 }

@@ -1,11 +1,11 @@
 //! `batch/v1 CronJob`: one per footprint cluster.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use sisyphus_core::production::CronJobSpec;
 
 use crate::container;
 use crate::error::Problem;
-use crate::metadata::{Meta, object_meta, template_meta};
+use crate::metadata::{Meta, object, object_meta, template_meta};
 use crate::workload::{Sink, Workload};
 
 const RESTART_POLICIES: &[&str] = &["OnFailure", "Never"];
@@ -39,10 +39,10 @@ pub(crate) fn render(w: &Workload<'_>, spec: &CronJobSpec, meta: &Meta, sink: &m
         );
     }
 
-    let template = json!({
-        "metadata": template_meta(&meta.labels, &meta.annotations),
-        "spec": container::pod_spec(w, Some(restart_policy), sink),
-    });
+    let template = object([
+        ("metadata", template_meta(&meta.labels, &meta.annotations)),
+        ("spec", container::pod_spec(w, Some(restart_policy), sink)),
+    ]);
     let mut job_spec = Map::new();
     if let Some(limit) = spec.backoff_limit {
         job_spec.insert("backoffLimit".into(), limit.into());
@@ -68,19 +68,22 @@ pub(crate) fn render(w: &Workload<'_>, spec: &CronJobSpec, meta: &Meta, sink: &m
     }
     cron.insert(
         "jobTemplate".into(),
-        json!({
-            "metadata": template_meta(&meta.labels, &meta.annotations),
-            "spec": job_spec,
-        }),
+        object([
+            ("metadata", template_meta(&meta.labels, &meta.annotations)),
+            ("spec", Value::Object(job_spec)),
+        ]),
     );
 
     let annotations = meta.workload_annotations(w, sink);
-    json!({
-        "apiVersion": "batch/v1",
-        "kind": "CronJob",
-        "metadata": object_meta(w.name(), Some(w.namespace), &meta.labels, &annotations),
-        "spec": cron,
-    })
+    object([
+        ("apiVersion", "batch/v1".into()),
+        ("kind", "CronJob".into()),
+        (
+            "metadata",
+            object_meta(w.name(), Some(w.namespace), &meta.labels, &annotations),
+        ),
+        ("spec", Value::Object(cron)),
+    ])
 }
 
 fn check_one_of(

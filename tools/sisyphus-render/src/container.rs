@@ -80,7 +80,10 @@ pub(crate) fn pod_spec(w: &Workload<'_>, restart_policy: Option<&str>, sink: &mu
     if let Some(policy) = restart_policy {
         spec.insert("restartPolicy".into(), policy.into());
     }
-    spec.insert("containers".into(), json!([container]));
+    spec.insert(
+        "containers".into(),
+        Value::Array(vec![Value::Object(container)]),
+    );
     if !files.volumes.is_empty() {
         spec.insert("volumes".into(), files.volumes.into());
     }

@@ -27,6 +27,7 @@ mod v1_service;
 mod volumes;
 mod workload;
 
+use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -182,17 +183,22 @@ impl Collector {
         id: &ResourceId,
         at: &SourceLocation,
     ) {
-        if let Some(existing) = self.objects.get(&key) {
-            self.errors.push(Error::Duplicate {
-                key,
-                resource: id.clone(),
-                location: at.clone(),
-                other: existing.resource.clone().unwrap_or_else(|| id.clone()),
-                other_location: existing.location.clone().unwrap_or_default(),
-            });
-            return;
+        match self.objects.entry(key) {
+            Entry::Vacant(entry) => {
+                entry.insert(object);
+            }
+            Entry::Occupied(entry) => {
+                let existing = entry.get();
+                let error = Error::Duplicate {
+                    key: entry.key().clone(),
+                    resource: id.clone(),
+                    location: at.clone(),
+                    other: existing.resource.clone().unwrap_or_else(|| id.clone()),
+                    other_location: existing.location.clone().unwrap_or_default(),
+                };
+                self.errors.push(error);
+            }
         }
-        self.objects.insert(key, object);
     }
 
     fn warnings(&mut self, id: &ResourceId, warnings: Vec<(SourceLocation, WarningKind)>) {

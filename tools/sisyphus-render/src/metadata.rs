@@ -153,3 +153,9 @@ impl Meta {
         out
     }
 }
+
+/// A JSON object from `(key, value)` pairs, moving the values (`json!` would deep-copy every
+/// interpolated `Value` through serde).
+pub(crate) fn object<const N: usize>(fields: [(&str, Value); N]) -> Value {
+    Value::Object(fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+}

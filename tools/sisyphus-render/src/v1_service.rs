@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use sisyphus_core::production::ServicePort;
 
 use crate::error::Problem;
-use crate::metadata::{Meta, NAME_LABEL, object_meta};
+use crate::metadata::{Meta, NAME_LABEL, object, object_meta};
 use crate::workload::{Sink, Workload};
 
 /// The Service for `w`, or `None` when `ports` is empty. Each key must be a port the
@@ -44,13 +44,19 @@ pub(crate) fn render(
             "protocol": port.protocol.as_str(),
         }));
     }
-    Some(json!({
-        "apiVersion": "v1",
-        "kind": "Service",
-        "metadata": object_meta(w.name(), Some(w.namespace), &meta.labels, &meta.annotations),
-        "spec": {
-            "selector": {NAME_LABEL: w.name()},
-            "ports": out,
-        },
-    }))
+    Some(object([
+        ("apiVersion", "v1".into()),
+        ("kind", "Service".into()),
+        (
+            "metadata",
+            object_meta(w.name(), Some(w.namespace), &meta.labels, &meta.annotations),
+        ),
+        (
+            "spec",
+            object([
+                ("selector", json!({NAME_LABEL: w.name()})),
+                ("ports", Value::Array(out)),
+            ]),
+        ),
+    ]))
 }

@@ -17,6 +17,7 @@ use sisyphus_core::app::Variable;
 use sisyphus_core::production::VariableSource;
 
 use crate::error::Problem;
+use crate::metadata::object;
 use crate::workload::{Sink, Workload};
 
 /// The volumes and mounts for a workload's FileVariables.
@@ -59,14 +60,17 @@ pub(crate) fn file_volumes(w: &Workload<'_>, sink: &mut Sink) -> FileVolumes {
         let volume = volume_name(name, path);
         let items = json!([{"key": source_key(&binding.source), "path": file}]);
         let source = match &binding.source {
-            VariableSource::SecretKeyRef { name: secret, .. } => {
-                json!({"name": volume, "secret": {"secretName": secret, "items": items}})
-            }
-            VariableSource::ConfigMapKeyRef { name: map, .. } => {
-                json!({"name": volume, "configMap": {"name": map, "items": items}})
-            }
+            VariableSource::SecretKeyRef { name: secret, .. } => (
+                "secret",
+                object([("secretName", secret.as_str().into()), ("items", items)]),
+            ),
+            VariableSource::ConfigMapKeyRef { name: map, .. } => (
+                "configMap",
+                object([("name", map.as_str().into()), ("items", items)]),
+            ),
             VariableSource::Value(_) => continue,
         };
+        let source = object([("name", volume.as_str().into()), source]);
         out.volumes.push(source);
         out.mounts.push(json!({
             "name": volume,

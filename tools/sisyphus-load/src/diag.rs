@@ -34,6 +34,11 @@ impl Diagnostics {
         });
     }
 
+    /// Add the problems another loader found.
+    pub fn extend(&mut self, other: Diagnostics) {
+        self.0.extend(other.0);
+    }
+
     /// Whether nothing was recorded.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()

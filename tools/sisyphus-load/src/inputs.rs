@@ -29,6 +29,11 @@ impl Inputs {
         }
     }
 
+    /// Add the files another loader read.
+    pub fn merge(&mut self, other: Inputs) {
+        self.files.extend(other.files);
+    }
+
     /// Whether `rel` was read.
     pub fn contains(&self, rel: &str) -> bool {
         self.files.contains_key(rel)
@@ -40,8 +45,13 @@ impl Inputs {
             Some(bytes) => bytes.clone(),
             None => {
                 let bytes = fs_err::read(self.root.join(rel)).map_err(ReadError::Io)?;
-                self.files.insert(rel.to_string(), bytes.clone());
-                bytes
+                let text = String::from_utf8(bytes).map_err(|e| {
+                    self.files.insert(rel.to_string(), e.as_bytes().to_vec());
+                    ReadError::NotUtf8
+                })?;
+                self.files
+                    .insert(rel.to_string(), text.clone().into_bytes());
+                return Ok(text);
             }
         };
         String::from_utf8(bytes).map_err(|_| ReadError::NotUtf8)

@@ -99,10 +99,43 @@ impl Loader {
                 self.diags.error(INDEX, TOP, "`index.yaml` at the root of the monitored directory is never read: resources go in `<namespace>/index.yaml` (cluster-scoped objects in `global/index.yaml`)");
             }
         }
-        for name in folders {
-            self.load_folder(&name);
-        }
+        self.load_folders(&folders);
         Ok(())
+    }
+
+    /// Load namespace folders, spread over the available cores; each worker has its own
+    /// loader, merged afterwards (the result is sorted later, so it does not depend on timing).
+    fn load_folders(&mut self, folders: &[String]) {
+        let workers = std::thread::available_parallelism()
+            .map(usize::from)
+            .unwrap_or(1)
+            .min(folders.len().max(1));
+        if workers <= 1 {
+            for name in folders {
+                self.load_folder(name);
+            }
+            return;
+        }
+        let done: Vec<Loader> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..workers)
+                .map(|w| {
+                    let mut worker = Loader::new(&self.root);
+                    worker.clusters = self.clusters.clone();
+                    scope.spawn(move || {
+                        for name in folders.iter().skip(w).step_by(workers) {
+                            worker.load_folder(name);
+                        }
+                        worker
+                    })
+                })
+                .collect();
+            handles.into_iter().filter_map(|h| h.join().ok()).collect()
+        });
+        for worker in done {
+            self.inputs.merge(worker.inputs);
+            self.diags.extend(worker.diags);
+            self.resources.extend(worker.resources);
+        }
     }
 
     fn load_clusters(&mut self) {

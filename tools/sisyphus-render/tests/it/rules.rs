@@ -460,3 +460,41 @@ fn ports_in_args_render_as_numbers() {
         json!(["--port", "80"])
     );
 }
+
+#[test]
+fn objects_record_their_resource_config_and_secret_flag() {
+    let resources = [deployment("echo", &["c1"]), echo_secrets(&["c1"])];
+    let rendered = run(&resources, &configs(resolved(Fixed::app(echo_prod())))).expect("renders");
+    let find = |key: &str| {
+        rendered
+            .objects
+            .iter()
+            .find(|(k, _)| k.to_string() == key)
+            .map(|(_, o)| o.clone())
+            .expect("object")
+    };
+    let deployment = find(DEPLOYMENT);
+    assert_eq!(
+        deployment.resource.map(|r| r.to_string()).as_deref(),
+        Some("Deployment echo/echo")
+    );
+    let origin = deployment.config.expect("config origin");
+    assert!(
+        origin
+            .config_image
+            .starts_with("us-docker.pkg.dev/acme/containers/echo_config@sha256:c")
+    );
+    assert!(
+        origin
+            .binary_image
+            .starts_with("us-docker.pkg.dev/acme/containers/echo@sha256:b")
+    );
+    assert!(!deployment.secret);
+    let secret = find("`c1` v1 Secret echo/tokens");
+    assert!(secret.secret);
+    assert_eq!(secret.config, None);
+    assert_eq!(
+        secret.location.map(|l| l.to_string()).as_deref(),
+        Some("echo/secrets.yaml:10:1")
+    );
+}

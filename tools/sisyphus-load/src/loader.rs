@@ -129,7 +129,11 @@ impl Loader {
                     })
                 })
                 .collect();
-            handles.into_iter().filter_map(|h| h.join().ok()).collect()
+            // A worker's panic is a bug: re-raise it rather than lose its folders.
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                .collect()
         });
         for worker in done {
             self.inputs.merge(worker.inputs);

@@ -26,6 +26,10 @@ pub struct ClientConfig {
 pub struct Client {
     config: ClientConfig,
     per_registry: Mutex<HashMap<String, (Arc<oci_client::Client>, RegistryAuth)>>,
+    /// For anonymous access: plain HEAD requests, without oci-client's per-request auth probe.
+    http: reqwest::Client,
+    /// Registries that answered an anonymous request with 401 (they want a token flow).
+    wants_auth: Mutex<std::collections::HashSet<String>>,
 }
 
 impl std::fmt::Debug for Client {
@@ -39,9 +43,16 @@ impl std::fmt::Debug for Client {
 impl Client {
     /// A client with `config`. Call [`crate::install_tls_provider`] first.
     pub fn new(config: ClientConfig) -> Client {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .read_timeout(Duration::from_secs(60))
+            .build()
+            .unwrap_or_default();
         Client {
             config,
             per_registry: Mutex::new(HashMap::new()),
+            http,
+            wants_auth: Mutex::new(std::collections::HashSet::new()),
         }
     }
 
@@ -53,6 +64,32 @@ impl Client {
                 .insecure
                 .iter()
                 .any(|h| h == &reference.registry || h == reference.host())
+    }
+
+    /// The plain HTTP client, and the URL scheme for `reference`'s registry.
+    pub(crate) fn http(&self, reference: &Reference) -> (&reqwest::Client, &'static str) {
+        let scheme = if self.is_insecure(reference) {
+            "http"
+        } else {
+            "https"
+        };
+        (&self.http, scheme)
+    }
+
+    /// Whether `registry` answered an anonymous request with 401 before.
+    pub(crate) fn wants_auth(&self, registry: &str) -> bool {
+        self.wants_auth
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .contains(registry)
+    }
+
+    /// Remember that `registry` answered an anonymous request with 401.
+    pub(crate) fn set_wants_auth(&self, registry: &str) {
+        self.wants_auth
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(registry.to_owned());
     }
 
     /// The HTTP client and credentials for `reference`'s registry.

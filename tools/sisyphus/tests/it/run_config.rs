@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::common::{repo_root, sisyphus, write_script};
@@ -55,6 +56,24 @@ impl Reporter {
     fn ran(&self) -> bool {
         self.dir.path().join("argv").exists()
     }
+
+    /// `sisyphus app run-config` of the example config from the repo root, running `binary`,
+    /// with both of the example's variables set.
+    fn example(&self, binary: &Path) -> Command {
+        let mut cmd = sisyphus();
+        cmd.current_dir(repo_root())
+            .args([
+                "app",
+                "run-config",
+                "--config",
+                "example/echo/frontend.star",
+                "--binary",
+            ])
+            .arg(binary)
+            .env("SECRET_TOKEN", "t")
+            .env("GOOGLE_CREDENTIALS", self.creds());
+        cmd
+    }
 }
 
 fn frontend() -> PathBuf {
@@ -70,16 +89,8 @@ fn write_config(dir: &Path, name: &str, body: &str) -> PathBuf {
 #[test]
 fn runs_the_example_in_dev_by_default() {
     let r = Reporter::new("exit 0");
-    let out = sisyphus()
-        .current_dir(repo_root())
-        .args([
-            "app",
-            "run-config",
-            "--config",
-            "example/echo/frontend.star",
-            "--binary",
-        ])
-        .arg(r.binary())
+    let out = r
+        .example(&r.binary())
         .env("SECRET_TOKEN", "my-dev-token")
         .env("GOOGLE_CREDENTIALS", r.creds())
         .output()
@@ -202,16 +213,8 @@ fn missing_variables_are_listed_together_and_nothing_runs() {
 #[test]
 fn file_variable_must_name_an_existing_file() {
     let r = Reporter::new("exit 0");
-    let out = sisyphus()
-        .current_dir(repo_root())
-        .args([
-            "app",
-            "run-config",
-            "--config",
-            "example/echo/frontend.star",
-            "--binary",
-        ])
-        .arg(r.binary())
+    let out = r
+        .example(&r.binary())
         .env("SECRET_TOKEN", "t")
         .env("GOOGLE_CREDENTIALS", "/nonexistent/creds.json")
         .output()
@@ -229,20 +232,7 @@ fn file_variable_must_name_an_existing_file() {
 fn exit_code_and_signal_death_propagate() {
     for (exit, code) in [("exit 42", 42), ("kill -9 $$", 137), ("kill -TERM $$", 143)] {
         let r = Reporter::new(exit);
-        let out = sisyphus()
-            .current_dir(repo_root())
-            .args([
-                "app",
-                "run-config",
-                "--config",
-                "example/echo/frontend.star",
-                "--binary",
-            ])
-            .arg(r.binary())
-            .env("SECRET_TOKEN", "t")
-            .env("GOOGLE_CREDENTIALS", r.creds())
-            .output()
-            .expect("run sisyphus");
+        let out = r.example(&r.binary()).output().expect("run sisyphus");
         assert_eq!(out.status.code(), Some(code), "{exit}");
     }
 }
@@ -258,18 +248,8 @@ fn sigterm_is_forwarded_to_the_child() {
             "trap 'echo TERM > {d}/got; exit 7' TERM\ntouch {d}/ready\nwhile :; do sleep 0.1; done\n"
         ),
     );
-    let mut child = sisyphus()
-        .current_dir(repo_root())
-        .args([
-            "app",
-            "run-config",
-            "--config",
-            "example/echo/frontend.star",
-            "--binary",
-        ])
-        .arg(&script)
-        .env("SECRET_TOKEN", "t")
-        .env("GOOGLE_CREDENTIALS", r.creds())
+    let mut child = r
+        .example(&script)
         .stdin(std::process::Stdio::null())
         .spawn()
         .expect("spawn sisyphus");
@@ -294,17 +274,9 @@ fn sigterm_is_forwarded_to_the_child() {
 #[test]
 fn print_masks_secrets_and_runs_nothing() {
     let r = Reporter::new("exit 0");
-    let out = sisyphus()
-        .current_dir(repo_root())
-        .args([
-            "app",
-            "run-config",
-            "--print",
-            "--config",
-            "example/echo/frontend.star",
-            "--binary",
-        ])
-        .arg(r.binary())
+    let out = r
+        .example(&r.binary())
+        .arg("--print")
         .env("SECRET_TOKEN", "do-not-show")
         .env("GOOGLE_CREDENTIALS", r.creds())
         .output()
@@ -331,19 +303,9 @@ fn bare_binary_name_is_looked_up_on_path() {
         r.dir.path().display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let out = sisyphus()
-        .current_dir(repo_root())
-        .args([
-            "app",
-            "run-config",
-            "--config",
-            "example/echo/frontend.star",
-            "--binary",
-            "reporter",
-        ])
+    let out = r
+        .example(Path::new("reporter"))
         .env("PATH", path)
-        .env("SECRET_TOKEN", "t")
-        .env("GOOGLE_CREDENTIALS", r.creds())
         .output()
         .expect("run sisyphus");
     assert!(

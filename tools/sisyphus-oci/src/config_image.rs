@@ -246,3 +246,81 @@ fn list<'a>(paths: impl Iterator<Item = &'a String>) -> String {
         v.join(", ")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn files(entries: &[(&str, &str)]) -> BTreeMap<String, Vec<u8>> {
+        entries
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.as_bytes().to_vec()))
+            .collect()
+    }
+
+    const DIGEST: &str = "sha256:a130de16c89c07a0a0061fce19a0cb78a30210dad3218a49379e6a8735eb19a1";
+
+    #[test]
+    fn missing_index_lists_the_files() {
+        let err = ConfigImage::from_files(files(&[("main.star", "")])).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the config image has no `index.json` at its root (files: `main.star`)"
+        );
+    }
+
+    #[test]
+    fn bad_index_json_is_located() {
+        let index = format!("{{\n  \"binary_digest\": \"{DIGEST}\",\n  \"binary_repo\": \"x\"\n}}");
+        let err = ConfigImage::from_files(files(&[("index.json", &index)])).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "index.json:3:15: invalid config image index"
+        );
+        let cause = std::error::Error::source(&err).unwrap().to_string();
+        assert!(cause.starts_with("unknown field `binary_repo`"), "{cause}");
+    }
+
+    #[test]
+    fn binary_image_is_a_synonym_and_entrypoint_may_start_with_dot_slash() {
+        let index = format!(
+            r#"{{"binary_digest":"{DIGEST}","binary_image":"localhost:5000/x","config_entrypoint":"./main.star"}}"#
+        );
+        let image =
+            ConfigImage::from_files(files(&[("index.json", &index), ("main.star", "")])).unwrap();
+        assert_eq!(image.index.binary_repository, "localhost:5000/x");
+        assert_eq!(image.entrypoint(), "main.star");
+    }
+
+    #[test]
+    fn entrypoint_escaping_the_root_is_refused() {
+        let index = format!(
+            r#"{{"binary_digest":"{DIGEST}","binary_repository":"x","config_entrypoint":"../main.star"}}"#
+        );
+        let err = ConfigImage::from_files(files(&[("index.json", &index)])).unwrap_err();
+        assert!(
+            err.to_string().contains("`..` would escape the root"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn an_index_is_not_a_config_image() {
+        let bytes = br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}"#;
+        let err = ConfigImage::from_manifest::<Error>(&crate::sha256(bytes), bytes, |_| Ok(vec![]))
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("config images are single manifests"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn manifest_bytes_are_checked_against_their_digest() {
+        let bytes = br#"{"schemaVersion":2}"#;
+        let wrong: Digest = DIGEST.parse().unwrap();
+        let err = ConfigImage::from_manifest::<Error>(&wrong, bytes, |_| Ok(vec![])).unwrap_err();
+        assert!(matches!(err, Error::DigestMismatch { .. }), "{err}");
+    }
+}

@@ -92,15 +92,6 @@ pub enum Error {
     BadReference(#[from] sisyphus_oci::reference::ReferenceError),
 }
 
-impl From<sisyphus_oci::Error> for Error {
-    fn from(source: sisyphus_oci::Error) -> Self {
-        Error::Content {
-            reference: "image".to_owned(),
-            source,
-        }
-    }
-}
-
 impl Error {
     /// A short hint for the user, when we know what to do.
     pub fn hint(&self) -> Option<String> {

@@ -3,15 +3,13 @@
 #![allow(clippy::print_stdout)]
 
 use std::ffi::OsString;
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, bail};
-use sisyphus_core::app::EvalContext;
-use sisyphus_local::process::TerminalSignals;
+use anyhow::Context;
 use sisyphus_local::{HostEnv, LocalRun, Target};
 
 use crate::ExitStatus;
+use crate::commands::local_run::{ContextArgs, find_program, masked_env, overlay_env, run_child};
 use crate::diagnostics::Hint;
 
 /// Arguments of `sisyphus app run-config`.
@@ -23,18 +21,9 @@ pub struct Args {
     /// The binary to run: a path, or a bare name looked up on `PATH`.
     #[arg(long, value_name = "PATH")]
     pub binary: PathBuf,
-    /// The execution environment that picks per-environment values.
-    #[arg(long, default_value = "dev", value_name = "ENV")]
-    pub environment: String,
-    /// What `ctx.namespace()` returns (None when not given).
-    #[arg(long, value_name = "NS")]
-    pub namespace: Option<String>,
-    /// What `ctx.cluster()` returns (None when not given).
-    #[arg(long, value_name = "CONTEXT")]
-    pub cluster: Option<String>,
-    /// What `ctx.name()` returns (None when not given).
-    #[arg(long, value_name = "NAME")]
-    pub name: Option<String>,
+    /// What `ctx` returns.
+    #[command(flatten)]
+    pub context: ContextArgs,
     /// The root that `load("//...")` starts from; the config must be inside it.
     #[arg(long, default_value = ".", value_name = "DIR")]
     pub config_root: PathBuf,
@@ -58,24 +47,18 @@ pub struct Args {
 /// Bad config, missing variables (all listed), binary not found or not startable.
 pub fn run(args: Args) -> anyhow::Result<ExitStatus> {
     let host = HostEnv(std::env::vars().collect());
-    let ctx = EvalContext {
-        name: args.name.clone(),
-        namespace: args.namespace.clone(),
-        cluster: args.cluster.clone(),
-        environment: args.environment.clone(),
-    };
+    let ctx = args.context.eval_context();
     let (root, entrypoint) = config_location(&args.config_root, &args.config)?;
     let files = sisyphus_starlark::DirFiles::new(root);
     let app = sisyphus_starlark::evaluate(&files, &entrypoint, &ctx)
         .with_context(|| format!("failed to evaluate `{}`", args.config.display()))?;
     let local = sisyphus_local::resolve(&app, &host, Target::Host)
         .with_context(|| format!("cannot run `{}` locally", args.config.display()))?;
-    let program = find_binary(&args.binary, &host)?;
-    let mut env = sisyphus_local::base_env(&host, &args.pass_env);
-    for e in &local.env {
-        env.retain(|(k, _)| k != &e.name);
-        env.push((e.name.clone(), e.value.clone()));
-    }
+    let program = find_program(&args.binary, &host, "pass a path to the binary")?;
+    let env = overlay_env(
+        sisyphus_local::base_env(&host, &args.pass_env),
+        local.env.iter().map(|e| (e.name.clone(), e.value.clone())),
+    );
     let mut argv: Vec<OsString> = local.args.iter().map(|a| a.value.clone().into()).collect();
     argv.extend(args.extra.iter().cloned());
 
@@ -83,19 +66,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitStatus> {
         println!("{}", printable(&program, &local, &env, &args.extra)?);
         return Ok(ExitStatus::Success);
     }
-    let terminal = if std::io::stdin().is_terminal() {
-        TerminalSignals::Delivered
-    } else {
-        TerminalSignals::Forward
-    };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("failed to start the async runtime")?;
-    let code = runtime.block_on(sisyphus_local::process::run(
-        &program, &argv, &env, terminal,
-    ))?;
-    Ok(ExitStatus::Child(code))
+    run_child(&program, &argv, &env)
 }
 
 /// The config root and the config's path inside it (`/`-separated).
@@ -117,23 +88,6 @@ fn config_location(root: &Path, config: &Path) -> anyhow::Result<(PathBuf, Strin
         .map(|c| c.as_os_str().to_string_lossy().into_owned())
         .collect();
     Ok((root, parts.join("/")))
-}
-
-/// A path is used as is; a bare name is looked up on the host's `PATH`.
-fn find_binary(binary: &Path, host: &HostEnv) -> anyhow::Result<PathBuf> {
-    if binary.components().count() > 1 || binary.is_absolute() {
-        if !binary.exists() {
-            bail!("binary `{}` does not exist", binary.display());
-        }
-        return Ok(binary.to_path_buf());
-    }
-    let cwd = std::env::current_dir().context("cannot read the current directory")?;
-    which::which_in(binary, host.get("PATH"), cwd).with_context(|| {
-        format!(
-            "binary `{}` is not a file and is not on `PATH`",
-            binary.display()
-        )
-    })
 }
 
 fn printable(
@@ -158,17 +112,7 @@ fn printable(
         }
     }));
     argv.extend(extra.iter().map(|a| a.to_string_lossy().into_owned()));
-    let env: serde_json::Map<String, serde_json::Value> = env
-        .iter()
-        .map(|(k, v)| {
-            let shown = if secret_env.contains(&k.as_str()) {
-                MASK
-            } else {
-                v.as_str()
-            };
-            (k.clone(), serde_json::Value::String(shown.to_owned()))
-        })
-        .collect();
+    let env = masked_env(env, |k| secret_env.contains(&k));
     let out = serde_json::json!({
         "argv": argv,
         "env": env,

@@ -8,18 +8,16 @@
 #![allow(clippy::print_stdout, reason = "--print writes data to stdout")]
 
 use std::ffi::OsString;
-use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::Context;
-use sisyphus_core::app::EvalContext;
 use sisyphus_local::podman::{PodmanOptions, invocation};
-use sisyphus_local::process::TerminalSignals;
 use sisyphus_local::{HostEnv, Target};
 use sisyphus_registry::Reference;
 
 use crate::ExitStatus;
 use crate::commands::image::{RegistryArgs, block_on, pull, registry_client};
+use crate::commands::local_run::{ContextArgs, find_program, masked_env, overlay_env, run_child};
 
 /// Arguments of `sisyphus app run-image`.
 #[derive(Debug, clap::Args)]
@@ -27,18 +25,9 @@ pub struct Args {
     /// The config image: `registry/repository:tag` or `...@sha256:...`.
     #[arg(long, value_name = "REF")]
     pub image: String,
-    /// The execution environment that picks per-environment values.
-    #[arg(long, default_value = "dev", value_name = "ENV")]
-    pub environment: String,
-    /// What `ctx.namespace()` returns (None when not given).
-    #[arg(long, value_name = "NS")]
-    pub namespace: Option<String>,
-    /// What `ctx.cluster()` returns (None when not given).
-    #[arg(long, value_name = "CONTEXT")]
-    pub cluster: Option<String>,
-    /// What `ctx.name()` returns (None when not given).
-    #[arg(long, value_name = "NAME")]
-    pub name: Option<String>,
+    /// What `ctx` returns.
+    #[command(flatten)]
+    pub context: ContextArgs,
     /// The podman program: a path, or a name looked up on `PATH`.
     #[arg(
         long,
@@ -70,12 +59,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitStatus> {
     let client = registry_client(&args.registry);
     let (digest, image) = block_on(pull(&client, &reference))?;
 
-    let ctx = EvalContext {
-        name: args.name.clone(),
-        namespace: args.namespace.clone(),
-        cluster: args.cluster.clone(),
-        environment: args.environment.clone(),
-    };
+    let ctx = args.context.eval_context();
     let files = sisyphus_starlark::MemoryFiles(image.files.clone());
     let app = sisyphus_starlark::evaluate(&files, image.entrypoint(), &ctx).with_context(|| {
         format!(
@@ -105,23 +89,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitStatus> {
             .collect(),
     };
     let podman = invocation(&local, &binary.to_string(), &options);
-    let mut env = sisyphus_local::base_env(&host, &[]);
-    for (k, v) in &podman.env {
-        env.retain(|(name, _)| name != k);
-        env.push((k.clone(), v.clone()));
-    }
+    let env = overlay_env(sisyphus_local::base_env(&host, &[]), podman.env.clone());
 
     if args.print {
-        let masked: serde_json::Map<String, serde_json::Value> = env
-            .iter()
-            .map(|(k, v)| {
-                let secret = podman.env.iter().any(|(name, _)| name == k);
-                (
-                    k.clone(),
-                    serde_json::Value::from(if secret { "****" } else { v.as_str() }),
-                )
-            })
-            .collect();
+        let masked = masked_env(&env, |k| podman.env.iter().any(|(name, _)| name == k));
         let out = serde_json::json!({
             "config_image": format!("{}@{digest}", reference.repository_reference()),
             "program": args.podman,
@@ -132,29 +103,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitStatus> {
         return Ok(ExitStatus::Success);
     }
 
-    let program = find_program(&args.podman, &host)?;
+    let program = find_program(
+        &args.podman,
+        &host,
+        "install podman, or name the program with `--podman` or `SISYPHUS_PODMAN`",
+    )?;
     let argv: Vec<OsString> = podman.args.iter().map(OsString::from).collect();
-    let terminal = if std::io::stdin().is_terminal() {
-        TerminalSignals::Delivered
-    } else {
-        TerminalSignals::Forward
-    };
-    let code = block_on(async {
-        Ok(sisyphus_local::process::run(&program, &argv, &env, terminal).await?)
-    })?;
-    Ok(ExitStatus::Child(code))
-}
-
-/// A path is used as is; a bare name is looked up on the host's `PATH`.
-fn find_program(program: &Path, host: &HostEnv) -> anyhow::Result<PathBuf> {
-    if program.components().count() > 1 || program.is_absolute() {
-        return Ok(program.to_path_buf());
-    }
-    let cwd = std::env::current_dir().context("cannot read the current directory")?;
-    which::which_in(program, host.get("PATH"), cwd).with_context(|| {
-        format!(
-            "`{}` is not on `PATH`: install podman, or name the program with `--podman` or `SISYPHUS_PODMAN`",
-            program.display()
-        )
-    })
+    run_child(&program, &argv, &env)
 }

@@ -3,6 +3,7 @@
 pub mod app_run_config;
 pub mod app_run_image;
 pub mod image;
+pub mod local_run;
 pub mod plan;
 
 use crate::ExitStatus;

@@ -7,8 +7,8 @@ use crate::commands;
 
 /// Sisyphus deploys config-paired container images to Kubernetes clusters.
 ///
-/// Exit codes: 0 success, 1 error, 2 changes pending (with --detailed-exitcode); `app run-config`
-/// and `app run-image` exit with the child's code (128+n when killed by signal n).
+/// Exit codes: 0 success, 1 error, 2 usage error; `app run-config` and `app run-image` exit with
+/// the child's code (128+n when killed by signal n).
 #[derive(Debug, Parser)]
 #[command(name = "sisyphus", version, propagate_version = true)]
 pub struct Cli {
@@ -51,7 +51,7 @@ pub enum AppCommand {
     /// StringVariable("secret-token") reads SECRET_TOKEN from your environment;
     /// FileVariable(name="google-credentials", ...) reads the file's path from GOOGLE_CREDENTIALS;
     /// Port(name="http") is overridden by PORT_HTTP. The child gets only the variables the config
-    /// defines, on top of a small base environment (see `--inherit-env`).
+    /// defines, on top of a small base environment (see `--pass-env`).
     RunConfig(commands::app_run_config::Args),
     /// Pull a config image and run its binary image with podman.
     RunImage(commands::app_run_image::Args),

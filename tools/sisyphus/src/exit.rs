@@ -1,4 +1,5 @@
-//! Exit codes: one enum, mapped to the process exit code only in `main.rs`.
+//! Exit codes: one enum, mapped to the process exit code only in `main.rs`. (Usage errors exit
+//! with 2 from clap before a command runs.)
 
 use std::process::ExitCode;
 
@@ -9,8 +10,6 @@ pub enum ExitStatus {
     Success,
     /// 1: an error (bad input, unreachable service, ...), already reported on stderr.
     Error,
-    /// 2: changes are pending (only with `--detailed-exitcode`).
-    ChangesPending,
     /// A child process's own exit code (`app run-config`, `app run-image`); a child killed by
     /// signal `n` gives `128 + n`.
     Child(u8),
@@ -21,7 +20,6 @@ impl From<ExitStatus> for ExitCode {
         match status {
             ExitStatus::Success => ExitCode::SUCCESS,
             ExitStatus::Error => ExitCode::from(1),
-            ExitStatus::ChangesPending => ExitCode::from(2),
             ExitStatus::Child(code) => ExitCode::from(code),
         }
     }

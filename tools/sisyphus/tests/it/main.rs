@@ -1,6 +1,7 @@
 //! End-to-end tests of the `sisyphus` binary: each module runs the built binary as a user would.
 
 mod common;
+mod help;
 mod image;
 mod plan;
 mod run_config;

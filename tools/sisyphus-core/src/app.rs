@@ -5,7 +5,7 @@
 //! (`sisyphus-local`) and rendering (`sisyphus-render`) consume it. Everything here is plain data
 //! and serializes to JSON for tests and `--print`/`--json` output.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -47,6 +47,11 @@ pub struct Application {
     pub readiness: Option<HttpGetProbe>,
     /// Startup probe.
     pub startup: Option<HttpGetProbe>,
+    /// Every environment name that the config's per-environment dicts mention, in any field and
+    /// branch; empty when the config has no per-environment values. A cluster-bound environment
+    /// outside this set is almost surely a typo (see `sisyphus-render`).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub environments: BTreeSet<String>,
 }
 
 /// One environment variable of the application.

@@ -78,6 +78,21 @@ pub enum Problem {
         #[source]
         source: Arc<sisyphus_starlark::Error>,
     },
+    /// `config.env` names an environment that none of the config's per-environment values
+    /// mention, while others are mentioned: almost surely a typo, which would silently drop
+    /// every per-environment value.
+    #[error(
+        "environment `{environment}` appears in none of the per-environment values of config image `{reference}` (expected one of {}; check `config.env`, or add `{environment}` to a per-environment value of the config)",
+        known.iter().map(|e| format!("`{e}`")).collect::<Vec<_>>().join(", ")
+    )]
+    UnknownEnvironment {
+        /// `config.env`.
+        environment: String,
+        /// The pinned config image.
+        reference: String,
+        /// The environments the config mentions.
+        known: Vec<String>,
+    },
     /// A Deployment or CronJob in the `global` folder, which has no namespace.
     #[error("a {kind} needs a namespace: declare it in a namespace folder, not in `global`")]
     NoNamespace {

@@ -298,6 +298,17 @@ fn evaluated<'a>(
     };
     let result = eval_key(resource, config, cluster, resolved).and_then(|key| results.get(&key));
     match result {
+        Some(Ok(application))
+            if !application.environments.is_empty()
+                && !application.environments.contains(&config.environment) =>
+        {
+            sink.problem(Problem::UnknownEnvironment {
+                environment: config.environment.clone(),
+                reference: resolved.reference.clone(),
+                known: application.environments.iter().cloned().collect(),
+            });
+            None
+        }
         Some(Ok(application)) => Some((namespace, resolved, Arc::clone(application))),
         Some(Err(source)) => {
             sink.problem(Problem::Evaluate {

@@ -167,6 +167,7 @@ pub(crate) fn resolve(
         readiness: probe("readiness", &spec.readiness)?,
         startup: probe("startup", &spec.startup)?,
         ports,
+        environments: spec.environments(),
     })
 }
 

@@ -29,6 +29,15 @@ impl<T> PerEnv<T> {
         }
     }
 
+    /// The environment names this value is keyed by (none for [`PerEnv::Always`]).
+    pub(crate) fn environments(&self) -> impl Iterator<Item = &str> {
+        let entries: &[(String, Option<T>)] = match self {
+            PerEnv::Always(_) => &[],
+            PerEnv::ByEnv(entries) => entries,
+        };
+        entries.iter().map(|(env, _)| env.as_str())
+    }
+
     /// Every value in every environment branch.
     pub(crate) fn all(&self) -> Vec<&T> {
         match self {
@@ -120,4 +129,38 @@ pub(crate) struct AppSpec {
     pub(crate) startup: Option<PerEnv<ProbeSpec>>,
     /// Where `Application(...)` was called.
     pub(crate) span: Option<FileSpan>,
+}
+
+impl AppSpec {
+    /// Every environment name any per-environment value mentions, nested ones included.
+    pub(crate) fn environments(&self) -> std::collections::BTreeSet<String> {
+        let mut out = std::collections::BTreeSet::new();
+        let mut add = |names: &mut dyn Iterator<Item = &str>| {
+            out.extend(names.map(str::to_owned));
+        };
+        for a in &self.args {
+            add(&mut a.environments());
+        }
+        for (_, v) in &self.env {
+            add(&mut v.environments());
+        }
+        for (_, v) in self.labels.iter().chain(&self.annotations) {
+            add(&mut v.environments());
+        }
+        if let Some(res) = &self.resources {
+            add(&mut res.environments());
+            for r in res.all() {
+                for (_, v) in r.requests.iter().chain(&r.limits) {
+                    add(&mut v.environments());
+                }
+            }
+        }
+        for probe in [&self.liveness, &self.readiness, &self.startup]
+            .into_iter()
+            .flatten()
+        {
+            add(&mut probe.environments());
+        }
+        out
+    }
 }

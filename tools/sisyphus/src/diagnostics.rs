@@ -4,6 +4,7 @@
 #![allow(clippy::print_stderr)]
 
 use std::fmt;
+use std::io::IsTerminal;
 
 /// A hint attached to an error with `anyhow::Context`-style wrapping: `err.context(Hint(..))` is
 /// not used; instead return `Err(anyhow::Error::new(HintedError { .. }))`.
@@ -66,6 +67,7 @@ pub fn init_logging(verbose: u8) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
         .without_time()
         .with_target(false)
         .try_init();

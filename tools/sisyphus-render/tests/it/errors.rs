@@ -253,3 +253,28 @@ global/secrets.yaml:1:1: failed to render KubernetesYaml global/raw for clusters
 "
     );
 }
+
+#[test]
+fn an_environment_the_config_never_mentions_is_an_error() {
+    let mut d = deployment("echo", &["c1"]);
+    deployment_spec(&mut d).config.environment = "prdo".into();
+    let app = Application {
+        environments: ["dev", "prod", "test"].map(String::from).into(),
+        ..echo_prod()
+    };
+    let errors = run(&[d], &configs(resolved(Fixed::app(app)))).expect_err("unknown env");
+    assert_eq!(
+        report(&errors),
+        "echo/index.yaml:1:1: failed to render Deployment echo/echo for cluster `c1`
+  caused by: environment `prdo` appears in none of the per-environment values of config image `us-docker.pkg.dev/acme/containers/echo_config@sha256:cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc` (expected one of `dev`, `prod`, `test`; check `config.env`, or add `prdo` to a per-environment value of the config)
+"
+    );
+}
+
+#[test]
+fn a_config_without_per_environment_values_takes_any_environment() {
+    let mut d = deployment("echo", &["c1"]);
+    deployment_spec(&mut d).config.environment = "staging".into();
+    let rendered = run(&[d], &configs(resolved(Fixed::app(echo_prod()))));
+    assert!(rendered.is_ok());
+}

@@ -9,7 +9,9 @@ use anyhow::Context;
 use sisyphus_local::{HostEnv, LocalRun, Target};
 
 use crate::ExitStatus;
-use crate::commands::local_run::{ContextArgs, find_program, masked_env, overlay_env, run_child};
+use crate::commands::local_run::{
+    ContextArgs, find_program, masked_env, overlay_env, run_child, warn_unknown_environment,
+};
 use crate::diagnostics::Hint;
 
 /// Arguments of `sisyphus app run-config`.
@@ -52,6 +54,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitStatus> {
     let files = sisyphus_starlark::DirFiles::new(root);
     let app = sisyphus_starlark::evaluate(&files, &entrypoint, &ctx)
         .with_context(|| format!("failed to evaluate `{}`", args.config.display()))?;
+    warn_unknown_environment(&app, &args.context.environment);
     let local = sisyphus_local::resolve(&app, &host, Target::Host)
         .with_context(|| format!("cannot run `{}` locally", args.config.display()))?;
     let program = find_program(&args.binary, &host, "pass a path to the binary")?;

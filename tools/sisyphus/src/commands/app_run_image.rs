@@ -17,7 +17,9 @@ use sisyphus_registry::Reference;
 
 use crate::ExitStatus;
 use crate::commands::image::{RegistryArgs, block_on, pull, registry_client};
-use crate::commands::local_run::{ContextArgs, find_program, masked_env, overlay_env, run_child};
+use crate::commands::local_run::{
+    ContextArgs, find_program, masked_env, overlay_env, run_child, warn_unknown_environment,
+};
 
 /// Arguments of `sisyphus app run-image`.
 #[derive(Debug, clap::Args)]
@@ -67,6 +69,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitStatus> {
             image.entrypoint()
         )
     })?;
+    warn_unknown_environment(&app, &args.context.environment);
     let local = sisyphus_local::resolve(&app, &host, Target::Container)
         .with_context(|| format!("cannot run config image `{reference}` locally"))?;
     if local.args.iter().any(|a| a.secret) {

@@ -6,7 +6,7 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use sisyphus_core::app::EvalContext;
+use sisyphus_core::app::{Application, EvalContext};
 use sisyphus_local::HostEnv;
 use sisyphus_local::process::TerminalSignals;
 
@@ -39,6 +39,18 @@ impl ContextArgs {
             cluster: self.cluster.clone(),
             environment: self.environment.clone(),
         }
+    }
+}
+
+/// Warn when the environment appears in none of the config's per-environment values while
+/// others do: locally a typo only drops values, in a cluster render it is an error.
+pub(crate) fn warn_unknown_environment(app: &Application, environment: &str) {
+    if !app.environments.is_empty() && !app.environments.contains(environment) {
+        let known: Vec<String> = app.environments.iter().map(|e| format!("`{e}`")).collect();
+        tracing::warn!(
+            "environment `{environment}` appears in none of the config's per-environment values (it uses {}): every per-environment value is unset",
+            known.join(", ")
+        );
     }
 }
 

@@ -335,3 +335,25 @@ fn config_outside_root_is_refused() {
     assert!(stderr.contains("is outside the config root"), "{stderr}");
     assert!(stderr.contains("hint: pass `--config-root`"), "{stderr}");
 }
+
+#[test]
+fn an_environment_the_config_never_mentions_warns() {
+    let r = Reporter::new("exit 0");
+    let out = r
+        .example(&r.binary())
+        .args(["--environment", "prdo"])
+        .output()
+        .expect("run sisyphus");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("environment `prdo` appears in none of the config's per-environment values (it uses `dev`, `prod`, `test`)"),
+        "{stderr}"
+    );
+    // Only the per-environment value is gone: the flag is left without its value.
+    assert_eq!(r.argv(), ["--service_spec"]);
+}

@@ -59,6 +59,18 @@ pub enum Error {
     },
 }
 
+impl Error {
+    /// Wraps a process error of `service` (for `map_err`).
+    pub fn process(service: &'static str) -> impl Fn(crate::process::Error) -> Error {
+        move |source| Error::Process { service, source }
+    }
+
+    /// Whether a server failed because its port was taken (see [`crate::ports::with_free_port`]).
+    pub fn is_address_in_use(&self) -> bool {
+        matches!(self, Error::Process { source, .. } if source.is_address_in_use())
+    }
+}
+
 /// Renders `error` and its sources, one `caused by:` line each, for panic messages.
 pub fn report(error: &dyn std::error::Error) -> String {
     let mut out = error.to_string();

@@ -26,8 +26,6 @@ const DATABASE: &str = "sisyphus";
 const READY: &str = "ready for connections";
 /// How long install and start-up may take.
 const TIMEOUT: Duration = Duration::from_secs(90);
-/// Attempts with a fresh port when the chosen one turns out to be taken.
-const ATTEMPTS: usize = 3;
 /// The fix printed when the server is missing.
 const INSTALL: &str = "apt-get install -y mariadb-server";
 
@@ -119,10 +117,7 @@ impl MariaDb {
             service: "mariadb-install-db",
             source,
         })?;
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let port = ports::free_port();
+        let (process, port) = ports::with_free_port(|port, attempt| {
             let mut command = Command::new(&server);
             command
                 .arg(format!("--defaults-file={}", options.display()))
@@ -141,21 +136,14 @@ impl MariaDb {
                 .current_dir(dir.path());
             as_root_if_root(&mut command);
             let log = dir.path().join(format!("mariadbd-{attempt}.log"));
-            let started = Process::spawn("mariadbd", command, &log).and_then(|mut process| {
-                process.wait_for_log(READY, TIMEOUT)?;
-                Ok(process)
-            });
-            match started {
-                Ok(process) => return Ok(Self { process, dir, port }),
-                Err(error) if error.is_address_in_use() && attempt < ATTEMPTS => {}
-                Err(source) => {
-                    return Err(Error::Process {
-                        service: "mariadb",
-                        source,
-                    });
-                }
-            }
-        }
+            Process::spawn("mariadbd", command, &log)
+                .and_then(|mut process| {
+                    process.wait_for_log(READY, TIMEOUT)?;
+                    Ok(process)
+                })
+                .map_err(Error::process("mariadb"))
+        })?;
+        Ok(Self { process, dir, port })
     }
 
     /// `mysql://root:<password>@127.0.0.1:<port>/sisyphus`.

@@ -43,6 +43,31 @@ struct Reservations {
 
 static RESERVATIONS: Mutex<Option<Reservations>> = Mutex::new(None);
 
+/// How many ports a fixture tries before giving up on "address already in use".
+const ATTEMPTS: usize = 3;
+
+/// Start a server on a fresh [`free_port`], and again on a new port (up to three tries in all)
+/// when it fails because someone took the port between picking and binding. `start` gets the
+/// port and the attempt number (1-based, for per-attempt log names).
+///
+/// # Errors
+///
+/// The last attempt's error, or the first error that is not about the address being in use.
+pub fn with_free_port<T>(
+    mut start: impl FnMut(u16, usize) -> Result<T, crate::Error>,
+) -> Result<(T, u16), crate::Error> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let port = free_port();
+        match start(port, attempt) {
+            Ok(value) => return Ok((value, port)),
+            Err(error) if error.is_address_in_use() && attempt < ATTEMPTS => {}
+            Err(error) => return Err(error),
+        }
+    }
+}
+
 /// Returns a TCP port on 127.0.0.1 that no other caller of this function (in this or any other
 /// process on the machine) gets, and that is free right now.
 ///

@@ -27,8 +27,6 @@ const DATABASE: &str = "postgres";
 const READY: &str = "database system is ready to accept connections";
 /// How long `initdb` and start-up may take.
 const TIMEOUT: Duration = Duration::from_secs(60);
-/// Attempts with a fresh port when the chosen one turns out to be taken.
-const ATTEMPTS: usize = 3;
 /// The fix printed when the server binaries are missing.
 const INSTALL: &str = "apt-get install -y postgresql";
 
@@ -87,10 +85,7 @@ impl Postgres {
                 source,
             },
         )?;
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let port = ports::free_port();
+        let (process, port) = ports::with_free_port(|port, attempt| {
             let mut server = Command::new(bin.join("postgres"));
             server
                 .arg("-D")
@@ -102,30 +97,21 @@ impl Postgres {
                 .current_dir(dir.path());
             run_as.apply(&mut server);
             let log = dir.path().join(format!("postgres-{attempt}.log"));
-            let started = Process::spawn("postgres", server, &log).and_then(|process| {
-                // SIGINT is PostgreSQL's fast shutdown: it does not wait for clients.
-                let mut process = process.stop_signal(Signal::SIGINT);
-                process.wait_for_log(READY, TIMEOUT)?;
-                Ok(process)
-            });
-            match started {
-                Ok(process) => {
-                    return Ok(Self {
-                        process,
-                        dir,
-                        bin,
-                        port,
-                    });
-                }
-                Err(error) if error.is_address_in_use() && attempt < ATTEMPTS => {}
-                Err(source) => {
-                    return Err(Error::Process {
-                        service: "postgres",
-                        source,
-                    });
-                }
-            }
-        }
+            Process::spawn("postgres", server, &log)
+                .and_then(|process| {
+                    // SIGINT is PostgreSQL's fast shutdown: it does not wait for clients.
+                    let mut process = process.stop_signal(Signal::SIGINT);
+                    process.wait_for_log(READY, TIMEOUT)?;
+                    Ok(process)
+                })
+                .map_err(Error::process("postgres"))
+        })?;
+        Ok(Self {
+            process,
+            dir,
+            bin,
+            port,
+        })
     }
 
     /// `postgres://postgres@127.0.0.1:<port>/postgres` (trust auth, no password).

@@ -25,9 +25,6 @@ use crate::{http, ports, require};
 const READY_TIMEOUT: Duration = Duration::from_secs(20);
 /// Path prefix of marker requests (answered 404, filtered from [`Registry::requests`]).
 const MARKER: &str = "/sisyphus-test-support/marker/";
-/// Attempts with a fresh port when the chosen one turns out to be taken.
-const ATTEMPTS: usize = 3;
-
 /// A running registry; stopped and its storage deleted on drop.
 #[derive(Debug)]
 pub struct Registry {
@@ -81,44 +78,31 @@ impl Registry {
             Some((user, password)) => Some(write_htpasswd(dir.path(), user, password)?),
             None => None,
         };
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let port = ports::free_port();
-            let config = dir.path().join("config.yml");
+        let config = dir.path().join("config.yml");
+        let (process, port) = ports::with_free_port(|port, attempt| {
             write(&config, &config_yaml(dir.path(), port, auth.as_deref()))?;
             let mut command = Command::new(&binary);
             command.arg("serve").arg(&config).current_dir(dir.path());
             let log = dir.path().join(format!("registry-{attempt}.log"));
             let host = format!("127.0.0.1:{port}");
-            let started = Process::spawn("docker-registry", command, &log).and_then(|mut p| {
-                // 401 counts as ready: the auth-protected registry answers.
-                p.wait_ready(READY_TIMEOUT, || {
-                    matches!(http::status(&host, "GET", "/v2/"), Some(200 | 401))
-                })?;
-                Ok(p)
-            });
-            match started {
-                Ok(process) => {
-                    let registry = Self {
-                        process,
-                        dir,
-                        port,
-                        requests_from: Mutex::new(0),
-                        markers: AtomicU32::new(0),
-                    };
-                    registry.reset_requests();
-                    return Ok(registry);
-                }
-                Err(error) if error.is_address_in_use() && attempt < ATTEMPTS => {}
-                Err(source) => {
-                    return Err(Error::Process {
-                        service: "registry",
-                        source,
-                    });
-                }
-            }
-        }
+            let mut p = Process::spawn("docker-registry", command, &log)
+                .map_err(Error::process("registry"))?;
+            // 401 counts as ready: the auth-protected registry answers.
+            p.wait_ready(READY_TIMEOUT, || {
+                matches!(http::status(&host, "GET", "/v2/"), Some(200 | 401))
+            })
+            .map_err(Error::process("registry"))?;
+            Ok(p)
+        })?;
+        let registry = Self {
+            process,
+            dir,
+            port,
+            requests_from: Mutex::new(0),
+            markers: AtomicU32::new(0),
+        };
+        registry.reset_requests();
+        Ok(registry)
     }
 
     /// `127.0.0.1:<port>`, the registry part of image references.

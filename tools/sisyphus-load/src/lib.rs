@@ -1,4 +1,4 @@
-//! The load stage: a production folder → [`Plan`](sisyphus_core::production::Plan).
+//! The load stage: a production folder → [`Plan`].
 //!
 //! Input: the monitored directory. Each immediate subfolder is a namespace holding an
 //! `index.yaml` of Sisyphus YAML (`Deployment`, `CronJob`, `KubernetesYaml`, `SisyphusYaml`);

@@ -2,7 +2,7 @@
 //! read/write of a [`Plan`], plus its JSON and text views.
 //!
 //! Modules: [`wire`] (prost types generated from `proto/` at build time), `convert` (domain ↔
-//! wire), [`file`] (the versioned byte format: [`write`], [`read`]), [`json`] and [`text`]
+//! wire), [`file`](mod@file) (the versioned byte format: [`write()`], [`read()`]), [`json`] and [`text`]
 //! (what `sisyphus plan --format json|text` prints). No I/O: callers read and write the bytes.
 
 mod convert;

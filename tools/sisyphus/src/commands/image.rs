@@ -42,7 +42,7 @@ pub enum Command {
 #[derive(Debug, clap::Args)]
 pub struct RegistryArgs {
     /// Reach this registry (`host` or `host:port`) over plain HTTP (repeatable). Registries on
-    /// localhost, 127.0.0.1 and [::1] always are.
+    /// localhost, 127.0.0.1 and `[::1]` always are.
     #[arg(long = "insecure-registry", value_name = "HOST")]
     pub insecure_registry: Vec<String>,
 }

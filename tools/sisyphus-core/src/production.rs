@@ -5,7 +5,7 @@
 //! the protobuf plan artifact; `sisyphus-render` turns them (with resolved config images) into
 //! Kubernetes objects.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -38,6 +38,30 @@ pub struct Production {
     pub resources: Vec<Resource>,
     /// The declared cluster list (`clusters.yaml`), when the folder has one.
     pub declared_clusters: Option<Vec<String>>,
+}
+
+impl Production {
+    /// Every cluster a resource targets (footprints and KubernetesYaml `clusters`), sorted.
+    pub fn targeted_clusters(&self) -> BTreeSet<&str> {
+        self.resources
+            .iter()
+            .flat_map(|r| r.spec.clusters())
+            .collect()
+    }
+
+    /// Keep only the clusters in `keep`: footprints and cluster lists lose the others, and a
+    /// resource left with no cluster is dropped (for `--cluster` filters).
+    pub fn retain_clusters(&mut self, keep: &BTreeSet<String>) {
+        for resource in &mut self.resources {
+            match &mut resource.spec {
+                ResourceSpec::Deployment(d) => d.footprint.retain(|c, _| keep.contains(c)),
+                ResourceSpec::CronJob(c) => c.clusters.retain(|c| keep.contains(c)),
+                ResourceSpec::KubernetesYaml(k) => k.clusters.retain(|c| keep.contains(c)),
+            }
+        }
+        self.resources
+            .retain(|r| r.spec.clusters().next().is_some());
+    }
 }
 
 /// The Sisyphus kind of a resource.
@@ -110,6 +134,17 @@ pub enum ResourceSpec {
     CronJob(CronJobSpec),
     /// Raw Kubernetes objects.
     KubernetesYaml(KubernetesYamlSpec),
+}
+
+impl ResourceSpec {
+    /// The clusters this resource targets, in declaration order.
+    pub fn clusters(&self) -> Box<dyn Iterator<Item = &str> + '_> {
+        match self {
+            ResourceSpec::Deployment(d) => Box::new(d.footprint.keys().map(String::as_str)),
+            ResourceSpec::CronJob(c) => Box::new(c.clusters.iter().map(String::as_str)),
+            ResourceSpec::KubernetesYaml(k) => Box::new(k.clusters.iter().map(String::as_str)),
+        }
+    }
 }
 
 /// How a `StringVariable`/`FileVariable` is bound in a cluster.
@@ -226,4 +261,62 @@ pub struct Plan {
     pub production: Production,
     /// `sha256:<hex>` over the paths and bytes of every file read.
     pub inputs_hash: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resource(name: &str, spec: ResourceSpec) -> Resource {
+        Resource {
+            folder: "ns".into(),
+            name: name.into(),
+            location: SourceLocation::default(),
+            labels: BTreeMap::new(),
+            annotations: BTreeMap::new(),
+            spec,
+        }
+    }
+
+    #[test]
+    fn retain_clusters_trims_targets_and_drops_emptied_resources() {
+        let config = AppConfig {
+            environment: "prod".into(),
+            image: "r/x:v1".into(),
+            variables: BTreeMap::new(),
+        };
+        let mut production = Production {
+            resources: vec![
+                resource(
+                    "web",
+                    ResourceSpec::Deployment(DeploymentSpec {
+                        config,
+                        service_ports: BTreeMap::new(),
+                        footprint: BTreeMap::from([("a".into(), 1), ("b".into(), 2)]),
+                    }),
+                ),
+                resource(
+                    "only-b",
+                    ResourceSpec::KubernetesYaml(KubernetesYamlSpec {
+                        clusters: vec!["b".into()],
+                        objects: vec![],
+                    }),
+                ),
+            ],
+            declared_clusters: None,
+        };
+        assert_eq!(
+            production
+                .targeted_clusters()
+                .into_iter()
+                .collect::<Vec<_>>(),
+            ["a", "b"]
+        );
+        production.retain_clusters(&BTreeSet::from(["a".to_owned()]));
+        assert_eq!(production.resources.len(), 1);
+        assert_eq!(
+            production.resources[0].spec.clusters().collect::<Vec<_>>(),
+            ["a"]
+        );
+    }
 }

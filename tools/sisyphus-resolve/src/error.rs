@@ -6,6 +6,7 @@ use std::fmt;
 use sisyphus_core::Digest;
 use sisyphus_core::production::SourceLocation;
 
+use crate::ResolvedConfigs;
 use crate::usage::Users;
 
 /// One config image that could not be resolved, pulled or loaded.
@@ -101,13 +102,19 @@ impl Error {
     }
 }
 
-/// Every resolve error, sorted by location.
+/// Every resolve error, sorted by location, and the images that did resolve (so a caller can
+/// still render, and report the problems of, the resources using them).
 #[derive(Debug)]
-pub struct Errors(pub Vec<Error>);
+pub struct Errors {
+    /// The errors (at least one).
+    pub errors: Vec<Error>,
+    /// The config images that resolved, pulled and loaded.
+    pub resolved: ResolvedConfigs,
+}
 
 impl fmt::Display for Errors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0.len() {
+        match self.errors.len() {
             1 => f.write_str("1 config image failed to resolve"),
             n => write!(f, "{n} config images failed to resolve"),
         }

@@ -72,8 +72,8 @@ pub type ResolvedConfigs = BTreeMap<String, ResolvedConfig>;
 /// # Errors
 ///
 /// [`Errors`] with one [`Error`] per image that could not be parsed, resolved, pulled or
-/// loaded (images sharing a failing digest are one error naming all their users). Nothing is
-/// returned partially.
+/// loaded (images sharing a failing digest are one error naming all their users), and the
+/// images that did resolve.
 pub async fn resolve(
     plan: &Plan,
     client: &Client,
@@ -126,7 +126,10 @@ pub async fn resolve(
         Ok(out)
     } else {
         errors.sort_by_cached_key(|e| (e.location().cloned(), e.to_string()));
-        Err(Errors(errors))
+        Err(Errors {
+            errors,
+            resolved: out,
+        })
     }
 }
 

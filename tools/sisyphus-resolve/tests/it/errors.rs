@@ -37,8 +37,13 @@ async fn every_failure_names_the_image_and_its_resources() {
         &Options::default(),
     )
     .await
-    .expect_err("three images fail")
-    .0;
+    .expect_err("three images fail");
+    assert_eq!(
+        errors.resolved.keys().collect::<Vec<_>>(),
+        [&good],
+        "the good one is still returned"
+    );
+    let errors = errors.errors;
     let shown: Vec<String> = errors.iter().map(ToString::to_string).collect();
     assert_eq!(
         shown,
@@ -85,7 +90,7 @@ async fn an_unreachable_registry_has_a_hint() {
     )
     .await
     .expect_err("unreachable")
-    .0;
+    .errors;
     assert_eq!(errors.len(), 1);
     assert!(
         errors[0].to_string().starts_with(&format!(

@@ -11,6 +11,7 @@ use sisyphus_core::production::VariableSource;
 use sisyphus_core::quantity;
 
 use crate::error::Problem;
+use crate::suggest;
 use crate::volumes;
 use crate::workload::{Sink, Workload};
 
@@ -113,13 +114,28 @@ fn check_bindings(w: &Workload<'_>, sink: &mut Sink) {
             Variable::File { name, .. } => (name, "FileVariable"),
         })
         .collect();
+    let unused = w
+        .config
+        .variables
+        .keys()
+        .filter(|bound| !used.iter().any(|(name, _)| name == *bound))
+        .map(String::as_str);
     for (name, kind) in &used {
         let kind = *kind;
         match w.binding(name) {
-            None => sink.problem(Problem::MissingVariable {
-                kind,
-                name: name.clone(),
-            }),
+            None => {
+                let bound_instead = suggest::closest(name, unused.clone());
+                let problem = Problem::MissingVariable {
+                    kind,
+                    name: name.clone(),
+                    bound_instead: bound_instead.map(str::to_owned),
+                };
+                // A likely typo: point at the misspelt binding rather than the resource.
+                match bound_instead.and_then(|b| w.binding(b)) {
+                    Some(binding) => sink.problem_at(&binding.location, problem),
+                    None => sink.problem(problem),
+                }
+            }
             Some(binding) => {
                 if kind == "FileVariable" && matches!(binding.source, VariableSource::Value(_)) {
                     sink.problem_at(

@@ -24,11 +24,17 @@ pub enum Error {
         #[source]
         problem: Problem,
     },
-    /// Two resources render the same object in the same cluster.
-    #[error("{location}: {resource} renders {key}, which {other} ({other_location}) renders too")]
+    /// Two resources render the same object in the same cluster(s).
+    #[error(
+        "{location}: {resource} renders {} in {}, which {other} ({other_location}) renders too (expected one declaration per object and cluster)",
+        ObjectName(.key),
+        ClusterList(.clusters)
+    )]
     Duplicate {
-        /// The object both render.
+        /// The object both render, in the first of `clusters`.
         key: ObjectKey,
+        /// Every cluster both render it in (sorted).
+        clusters: Vec<String>,
         /// The resource rendered second.
         resource: ResourceId,
         /// Where it is declared.
@@ -38,6 +44,29 @@ pub enum Error {
         /// Where that one is declared.
         other_location: SourceLocation,
     },
+}
+
+impl Error {
+    /// Where the error is declared (errors are sorted by it).
+    pub fn location(&self) -> &SourceLocation {
+        match self {
+            Error::Resource { location, .. } | Error::Duplicate { location, .. } => location,
+        }
+    }
+}
+
+/// `apps/v1 Deployment web/frontend`: an object key without its cluster.
+struct ObjectName<'a>(&'a ObjectKey);
+
+impl fmt::Display for ObjectName<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let key = self.0;
+        write!(f, "{} {} ", key.api_version(), key.kind)?;
+        match &key.namespace {
+            Some(ns) => write!(f, "{ns}/{}", key.name),
+            None => f.write_str(&key.name),
+        }
+    }
 }
 
 struct ClusterList<'a>(&'a [String]);
@@ -109,13 +138,17 @@ pub enum Problem {
     },
     /// The config uses a variable that `config.variables` does not bind.
     #[error(
-        "the config uses {kind} `{name}`, but `config.variables` does not bind it (expected `{name}: {{secretKeyRef: {{name, key}}}}`, `configMapKeyRef` or `value`)"
+        "the config uses {kind} `{name}`, but `config.variables` does not bind it (expected `{name}: {{secretKeyRef: {{name, key}}}}`{}{})",
+        if *.kind == "FileVariable" { " or `configMapKeyRef`" } else { ", `configMapKeyRef` or `value`" },
+        .bound_instead.as_ref().map(|b| format!("; found `{b}`, which the config does not use: a typo?")).unwrap_or_default()
     )]
     MissingVariable {
         /// `StringVariable` or `FileVariable`.
         kind: &'static str,
         /// The variable name.
         name: String,
+        /// A bound variable the config does not use whose name is close: likely a typo.
+        bound_instead: Option<String>,
     },
     /// A FileVariable bound to a literal value.
     #[error(
@@ -147,7 +180,7 @@ pub enum Problem {
     },
     /// An env var Sisyphus adds for a StringVariable in `args` clashes with one the config sets.
     #[error(
-        "env var `{env}` (added for StringVariable `{variable}` in `args`) is already set by the config to something else"
+        "env var `{env}` (added for StringVariable `{variable}` in `args`) is already set by the config to something else (rename that env var, or set it to `StringVariable(\"{variable}\")` so the arg uses it)"
     )]
     EnvVarConflict {
         /// The env var name.
@@ -162,7 +195,7 @@ pub enum Problem {
         name: String,
     },
     /// A resource quantity Kubernetes would reject.
-    #[error("invalid quantity in `resources.{field}`")]
+    #[error("the config sets `resources.{field}` to an invalid quantity")]
     Quantity {
         /// `requests.memory`, `limits.cpu`, ...
         field: String,
@@ -197,10 +230,16 @@ pub enum Problem {
         declared: Vec<String>,
     },
     /// Two Service ports with the same name.
-    #[error("`config.service.ports` names two ports `{name}`")]
+    #[error(
+        "`config.service.ports` entries `{first}` and `{second}` both name their Service port `{name}` (expected a distinct `name` per entry)"
+    )]
     DuplicateServicePort {
-        /// The name.
+        /// The Service port name.
         name: String,
+        /// The entry (app port) that used the name first.
+        first: String,
+        /// The entry that used it again.
+        second: String,
     },
     /// An invalid label or annotation.
     #[error("invalid {what} `{key}: {value}` (expected a qualified name key{})", if *.what == "label" { " and a label value: at most 63 alphanumerics, `-`, `_` or `.`" } else { "" })]
@@ -246,7 +285,7 @@ impl fmt::Display for PortList<'_> {
     }
 }
 
-/// Every render error, in a deterministic order (resource order, then cluster).
+/// Every render error, sorted by location (file, line, column), then in resource order.
 #[derive(Debug)]
 pub struct Errors(pub Vec<Error>);
 

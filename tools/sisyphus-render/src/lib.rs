@@ -22,6 +22,7 @@ mod input;
 mod kubernetes_yaml;
 mod metadata;
 mod problems;
+mod suggest;
 mod v1_namespace;
 mod v1_service;
 mod volumes;
@@ -100,6 +101,8 @@ pub fn render(input: &RenderInput<'_>) -> Result<Rendered, Errors> {
         }
     }
     if !out.errors.is_empty() {
+        // Stable: errors at one location keep resource, then discovery order.
+        out.errors.sort_by(|a, b| a.location().cmp(b.location()));
         return Err(Errors(out.errors));
     }
     v1_namespace::add_namespaces(&mut out.objects);
@@ -189,14 +192,29 @@ impl Collector {
             }
             Entry::Occupied(entry) => {
                 let existing = entry.get();
-                let error = Error::Duplicate {
-                    key: entry.key().clone(),
+                let other = existing.resource.clone().unwrap_or_else(|| id.clone());
+                let other_location = existing.location.clone().unwrap_or_default();
+                let key = entry.key().clone();
+                // The same clash in another cluster joins the error already reported.
+                let same_clash = |e: &&mut Error| {
+                    matches!(e, Error::Duplicate { key: k, resource: r, location: l, other: o, other_location: ol, .. }
+                        if r == id && l == at && *o == other && *ol == other_location
+                            && ObjectKey { cluster: key.cluster.clone(), ..k.clone() } == key)
+                };
+                if let Some(Error::Duplicate { clusters, .. }) =
+                    self.errors.iter_mut().rev().find(same_clash)
+                {
+                    clusters.push(key.cluster);
+                    return;
+                }
+                self.errors.push(Error::Duplicate {
+                    clusters: vec![key.cluster.clone()],
+                    key,
                     resource: id.clone(),
                     location: at.clone(),
-                    other: existing.resource.clone().unwrap_or_else(|| id.clone()),
-                    other_location: existing.location.clone().unwrap_or_default(),
-                };
-                self.errors.push(error);
+                    other,
+                    other_location,
+                });
             }
         }
     }

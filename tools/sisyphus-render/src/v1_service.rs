@@ -1,6 +1,7 @@
 //! `v1 Service`: rendered beside a Deployment when `config.service.ports` is set.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
 
 use serde_json::{Value, json};
 use sisyphus_core::production::ServicePort;
@@ -20,14 +21,19 @@ pub(crate) fn render(
     if ports.is_empty() {
         return None;
     }
-    let mut names = BTreeSet::new();
+    let mut names: BTreeMap<&str, &str> = BTreeMap::new();
     let mut out = Vec::new();
     for (app_port, service_port) in ports {
         let name = service_port.name.as_deref().unwrap_or(app_port);
-        if !names.insert(name) {
-            sink.problem(Problem::DuplicateServicePort {
+        match names.entry(name) {
+            Entry::Occupied(first) => sink.problem(Problem::DuplicateServicePort {
                 name: name.to_owned(),
-            });
+                first: (*first.get()).to_owned(),
+                second: app_port.clone(),
+            }),
+            Entry::Vacant(entry) => {
+                entry.insert(app_port);
+            }
         }
         let Some(port) = w.app.port(app_port) else {
             sink.problem(Problem::UnknownServicePort {

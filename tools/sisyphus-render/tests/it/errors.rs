@@ -27,7 +27,7 @@ fn unbound_variables_name_the_variable_resource_cluster_and_file() {
     assert_eq!(
         errors_of(&[d], echo_prod()),
         "echo/index.yaml:1:1: failed to render Deployment echo/echo for cluster `c1`
-  caused by: the config uses FileVariable `google-credentials`, but `config.variables` does not bind it (expected `google-credentials: {secretKeyRef: {name, key}}`, `configMapKeyRef` or `value`)
+  caused by: the config uses FileVariable `google-credentials`, but `config.variables` does not bind it (expected `google-credentials: {secretKeyRef: {name, key}}` or `configMapKeyRef`)
 echo/index.yaml:1:1: failed to render Deployment echo/echo for cluster `c1`
   caused by: the config uses StringVariable `secret-token`, but `config.variables` does not bind it (expected `secret-token: {secretKeyRef: {name, key}}`, `configMapKeyRef` or `value`)
 "
@@ -42,10 +42,10 @@ fn the_spec_example_quantities_are_rejected_with_a_suggestion() {
     assert_eq!(
         errors_of(&[deployment("echo", &[CENTRAL])], app),
         "echo/index.yaml:1:1: failed to render Deployment echo/echo for cluster `gke_acme_us-central1_ap-us-central1`
-  caused by: invalid quantity in `resources.requests.memory`
+  caused by: the config sets `resources.requests.memory` to an invalid quantity
   caused by: `8Gb` is not a valid Kubernetes quantity (did you mean `8Gi` or `8G`?)
 echo/index.yaml:1:1: failed to render Deployment echo/echo for cluster `gke_acme_us-central1_ap-us-central1`
-  caused by: invalid quantity in `resources.limits.memory`
+  caused by: the config sets `resources.limits.memory` to an invalid quantity
   caused by: `16Gb` is not a valid Kubernetes quantity (did you mean `16Gi` or `16G`?)
 "
     );
@@ -229,7 +229,7 @@ fn the_same_object_from_two_resources_is_an_error() {
     .expect_err("duplicate");
     assert_eq!(
         report(&errors),
-        "echo/secrets.yaml:1:1: KubernetesYaml echo/raw renders `c1` apps/v1 Deployment echo/echo, which Deployment echo/echo (echo/index.yaml:1:1) renders too\n"
+        "echo/secrets.yaml:1:1: KubernetesYaml echo/raw renders apps/v1 Deployment echo/echo in cluster `c1`, which Deployment echo/echo (echo/index.yaml:1:1) renders too (expected one declaration per object and cluster)\n"
     );
 }
 

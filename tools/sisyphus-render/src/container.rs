@@ -247,16 +247,28 @@ fn resources(app: &Application, sink: &mut Sink) -> Option<Value> {
             continue;
         }
         for (resource, value) in values {
+            let field = format!("{section}.{resource}");
             if let Err(source) = quantity::check(value) {
-                sink.problem(Problem::Quantity {
-                    field: format!("{section}.{resource}"),
-                    source,
+                sink.problem(Problem::Quantity { field, source });
+            } else if is_negative(value) {
+                sink.problem(Problem::NegativeQuantity {
+                    field,
+                    found: value.clone(),
                 });
             }
         }
         out.insert(section.into(), crate::metadata::to_json(values));
     }
     (!out.is_empty()).then_some(Value::Object(out))
+}
+
+/// Whether a valid quantity is below zero (`-1`, `-500m`; not `-0`).
+fn is_negative(quantity: &str) -> bool {
+    quantity.strip_prefix('-').is_some_and(|rest| {
+        rest.bytes()
+            .take_while(|b| b.is_ascii_digit() || *b == b'.')
+            .any(|b| matches!(b, b'1'..=b'9'))
+    })
 }
 
 fn http_get_probe(
@@ -289,4 +301,19 @@ fn http_get_probe(
         }
     }
     Value::Object(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_negative;
+
+    #[test]
+    fn only_quantities_below_zero_are_negative() {
+        for q in ["-1", "-500m", "-0.5Gi", "-0.001"] {
+            assert!(is_negative(q), "{q}");
+        }
+        for q in ["1", "+1", "-0", "-0.0", "0", "1e-3", "500m"] {
+            assert!(!is_negative(q), "{q}");
+        }
+    }
 }

@@ -203,6 +203,14 @@ pub enum Problem {
         #[source]
         source: QuantityError,
     },
+    /// A negative resource quantity (Kubernetes requires requests and limits to be at least 0).
+    #[error("the config sets `resources.{field}` to `{found}`, expected a quantity of at least 0")]
+    NegativeQuantity {
+        /// `requests.cpu`, `limits.memory`, ...
+        field: String,
+        /// The value.
+        found: String,
+    },
     /// A probe names a port the application does not declare.
     #[error("the {probe} probe uses port `{port}`, but the config declares {}", PortList(.declared))]
     UnknownProbePort {

@@ -2,6 +2,12 @@
 //!
 //! Input: the text of one file. Output: its documents (empty ones skipped) as [`Node`]s, or a
 //! located syntax error. Touches nothing but the string it is given.
+//!
+//! Common files are built straight from the parser's events ([`events`]); serde-saphyr (through
+//! `Spanned`, several times slower) reads whatever that fast path leaves to it, and defines the
+//! result and every error.
+
+mod events;
 
 use std::fmt;
 
@@ -115,6 +121,14 @@ pub(crate) struct SyntaxError {
 /// Parse every document of `text`; empty documents (a trailing `---`, a comment-only document)
 /// are skipped.
 pub(crate) fn parse_documents(text: &str) -> Result<Vec<Node>, SyntaxError> {
+    match events::parse(text) {
+        Some(docs) => Ok(docs),
+        None => parse_with_serde(text),
+    }
+}
+
+/// [`parse_documents`] through serde-saphyr's deserializer, for any text.
+fn parse_with_serde(text: &str) -> Result<Vec<Node>, SyntaxError> {
     let options = serde_saphyr::options! { with_snippet: false };
     match serde_saphyr::from_str_multiple_with_options::<Node, Vec<Node>>(text, options) {
         Ok(docs) => Ok(docs),

@@ -188,12 +188,18 @@ fn arg_env_name(
         return Some(existing.name.clone());
     }
     let env = format!("{ARG_ENV_PREFIX}{}", host_env_var(variable));
-    let clash_in_app = app.env.iter().any(|e| e.name == env);
-    let clash_added = added.added.iter().any(|(e, v)| *e == env && v != variable);
-    if clash_in_app || clash_added {
+    if app.env.iter().any(|e| e.name == env) {
         sink.problem(Problem::EnvVarConflict {
             env,
             variable: variable.to_owned(),
+        });
+        return None;
+    }
+    if let Some((_, first)) = added.added.iter().find(|(e, v)| *e == env && v != variable) {
+        sink.problem(Problem::ArgVariablesClash {
+            env,
+            first: first.clone(),
+            second: variable.to_owned(),
         });
         return None;
     }

@@ -188,6 +188,18 @@ pub enum Problem {
         /// The variable.
         variable: String,
     },
+    /// Two StringVariables in `args` whose names give the same added env var.
+    #[error(
+        "StringVariables `{first}` and `{second}` in `args` would both be passed as env var `{env}` (expected names that differ in upper snake case; or give one its own env var in `env`, which the arg then uses)"
+    )]
+    ArgVariablesClash {
+        /// The env var name.
+        env: String,
+        /// The variable that took the name first.
+        first: String,
+        /// The other variable.
+        second: String,
+    },
     /// `args` or `env` use a port the application does not declare.
     #[error("the config uses Port `{name}`, which is not declared in this environment")]
     UnknownPort {

@@ -40,6 +40,12 @@ pub enum Command {
     Image(commands::image::Command),
     /// Load a production folder into a plan: validate it, write the plan file or print it.
     Plan(commands::plan::Args),
+    /// Load, resolve and render a production folder: print the Kubernetes objects per cluster.
+    ///
+    /// Every config image tag is resolved to a digest on each run; config images are pulled
+    /// once per digest into the cache (`$XDG_CACHE_HOME/sisyphus`, else `~/.cache/sisyphus`).
+    /// Secret values are printed as `****`. Nothing is applied.
+    Render(commands::render::Args),
 }
 
 /// `sisyphus app ...`: local development runs.

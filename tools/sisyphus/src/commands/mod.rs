@@ -5,6 +5,7 @@ pub mod app_run_image;
 pub mod image;
 pub mod local_run;
 pub mod plan;
+pub mod render;
 
 use crate::ExitStatus;
 use crate::cli::{AppCommand, Cli, Command};
@@ -20,5 +21,6 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::App(AppCommand::RunImage(args)) => app_run_image::run(args),
         Command::Image(command) => image::run(command),
         Command::Plan(args) => plan::run(args),
+        Command::Render(args) => render::run(args),
     }
 }

@@ -30,6 +30,7 @@ fn every_command_has_reviewed_help() {
         &["image", "resolve"],
         &["image", "inspect"],
         &["plan"],
+        &["render"],
     ] {
         let name = if args.is_empty() {
             "sisyphus".to_owned()

@@ -4,5 +4,6 @@ mod common;
 mod help;
 mod image;
 mod plan;
+mod render;
 mod run_config;
 mod run_image;

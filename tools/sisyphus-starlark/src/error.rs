@@ -186,12 +186,13 @@ pub(crate) fn from_starlark(err: &starlark::Error, fallback: &Fallback) -> Error
         .any(|f| f.location.is_some() && f.location.as_ref() != err.span())
     {
         d.snippet.push_str("\ntraceback (most recent call last):");
+        let mut lines = Vec::new();
         let mut prev = "<module>";
         for frame in frames {
             if let Some(loc) = &frame.location {
                 let r = loc.resolve_span();
-                d.snippet.push_str(&format!(
-                    "\n  {}:{}:{}: in {prev}",
+                lines.push(format!(
+                    "  {}:{}:{}: in {prev}",
                     loc.filename(),
                     r.begin.line + 1,
                     r.begin.column + 1
@@ -199,12 +200,30 @@ pub(crate) fn from_starlark(err: &starlark::Error, fallback: &Fallback) -> Error
             }
             prev = &frame.name;
         }
+        d.snippet.push_str(&collapse_repeats(&lines));
     }
     if limit {
         Error::Limit(Box::new(d))
     } else {
         Error::Config(Box::new(d))
     }
+}
+
+/// The traceback lines, each on its own line, with a run of identical lines (deep recursion)
+/// shown once and counted.
+fn collapse_repeats(lines: &[String]) -> String {
+    let mut out = String::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let run = lines[i..].iter().take_while(|l| *l == &lines[i]).count();
+        out.push('\n');
+        out.push_str(&lines[i]);
+        if run > 1 {
+            out.push_str(&format!("\n  ... the line above {} more times", run - 1));
+        }
+        i += run;
+    }
+    out
 }
 
 /// Most nested calls a config may make.

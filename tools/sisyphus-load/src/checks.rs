@@ -2,7 +2,7 @@
 //! cluster-scoped, `global/` vs a namespace folder), filling in their namespace, and duplicate
 //! objects per cluster.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 use sisyphus_core::names;
 use sisyphus_core::production::{GLOBAL_FOLDER, Resource, ResourceSpec, SourceLocation};
@@ -58,8 +58,9 @@ pub(crate) fn check_objects(resources: &mut [Resource], diags: &mut Diagnostics)
 }
 
 fn report_duplicates(resources: &[Resource], diags: &mut Diagnostics) {
-    type Key = (String, String, String, String, String);
-    let mut first: BTreeMap<Key, (&SourceLocation, &str)> = BTreeMap::new();
+    // (group, kind, namespace, name, cluster); only looked up, never iterated.
+    type Key<'r> = (&'r str, &'r str, &'r str, &'r str, &'r str);
+    let mut first: HashMap<Key<'_>, (&SourceLocation, &str)> = HashMap::new();
     for resource in resources {
         let ResourceSpec::KubernetesYaml(spec) = &resource.spec else {
             continue;
@@ -73,11 +74,11 @@ fn report_duplicates(resources: &[Resource], diags: &mut Diagnostics) {
             let mut clashes = Vec::new();
             for cluster in &spec.clusters {
                 let key = (
-                    group_of(api_version).to_string(),
-                    kind.to_string(),
-                    namespace.to_string(),
-                    name.to_string(),
-                    cluster.clone(),
+                    group_of(api_version),
+                    kind,
+                    namespace,
+                    name,
+                    cluster.as_str(),
                 );
                 match first.get(&key) {
                     Some(loc) => clashes.push((cluster.as_str(), *loc)),

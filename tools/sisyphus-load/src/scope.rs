@@ -95,11 +95,12 @@ impl Scopes {
     pub fn is_cluster_scoped(&self, api_version: &str, kind: &str) -> bool {
         let group = group_of(api_version);
         CLUSTER_SCOPED.contains(&(group, kind))
-            || self
-                .crds
-                .get(&(group.to_string(), kind.to_string()))
-                .copied()
-                .unwrap_or(false)
+            || !self.crds.is_empty()
+                && self
+                    .crds
+                    .get(&(group.to_string(), kind.to_string()))
+                    .copied()
+                    .unwrap_or(false)
     }
 }
 

@@ -346,3 +346,42 @@ fn an_unknown_cluster_is_an_error() {
         )
     );
 }
+
+#[test]
+fn resolve_and_render_errors_are_reported_in_one_run() {
+    let setup = Setup::new();
+    let index = setup.production().join("echo/index.yaml");
+    let yaml = fs_read(&index)
+        .replacen("env: prod #", "env: staging #", 1)
+        .replace("echo_job_config:latest", "echo_job_config:nope");
+    std::fs::write(&index, yaml).expect("write");
+    let out = setup.render(&["--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "", "nothing printed");
+    let stderr = String::from_utf8_lossy(&out.stderr)
+        .replace(&setup.registry.host(), "[REGISTRY]")
+        .replace(&setup.digest, "[CONFIG_DIGEST]")
+        .replace(&setup.production().display().to_string(), "[PRODUCTION]");
+    insta::assert_snapshot!("render_resolve_and_render_errors", stderr);
+}
+
+#[test]
+fn load_problems_stop_before_any_registry_request() {
+    let setup = Setup::new();
+    let index = setup.production().join("echo/index.yaml");
+    let yaml = fs_read(&index).replace("replicas: 1", "replica: 1");
+    std::fs::write(&index, yaml).expect("write");
+    setup.registry.reset_requests();
+    let out = setup.render(&[]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with(
+            "error: echo/index.yaml:23:5: unknown field `replica` in footprint cluster \
+             `gke_acme_us-central1_ap-us-central1`, did you mean `replicas`?\n"
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.contains("\n\n2 error(s) in `"), "{stderr}");
+    assert_eq!(setup.registry.requests(), []);
+}

@@ -105,3 +105,54 @@ async fn an_unreachable_registry_has_a_hint() {
             .is_some_and(|h| h.contains("is the registry running"))
     );
 }
+
+#[tokio::test]
+async fn an_image_that_is_not_a_config_image_fails_to_pull() {
+    let registry = Registry::start();
+    let client = client();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let image = format!("{}/acme/echo:v1", registry.host());
+    let input = sisyphus_oci::build::ImageInput {
+        files: vec![sisyphus_oci::layer::LayerFile {
+            path: "/app/echo".to_owned(),
+            contents: b"#!/bin/sh\n".to_vec(),
+            executable: true,
+        }],
+        ..Default::default()
+    };
+    let digest = sisyphus_oci::build::image(&tmp.path().join("bin"), &input).expect("image");
+    push(&client, &tmp.path().join("bin"), &[&image]).await;
+    let plan = plan(vec![deployment("web", &image, 7)]);
+    let errors = resolve(
+        &plan,
+        &client,
+        &tmp.path().join("cache"),
+        &Options::default(),
+    )
+    .await
+    .expect_err("not a config image")
+    .errors;
+    assert_eq!(errors.len(), 1);
+    assert_eq!(
+        errors[0].to_string(),
+        format!(
+            "echo/index.yaml:7:1: failed to pull config image `{}/acme/echo@{digest}` (`{image}`) \
+             for Deployment echo/web",
+            registry.host()
+        )
+    );
+    assert!(matches!(
+        &errors[0],
+        Error::Pull {
+            source: sisyphus_registry::Error::Content { .. },
+            ..
+        }
+    ));
+    assert!(
+        !tmp.path()
+            .join("cache/config-images/sha256")
+            .join(digest.hex())
+            .exists(),
+        "nothing cached"
+    );
+}

@@ -1,6 +1,7 @@
 //! The files a load reads, kept with their bytes so the plan can record a hash of its inputs.
 
 use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest as _, Sha256};
@@ -39,22 +40,16 @@ impl Inputs {
         self.files.contains_key(rel)
     }
 
-    /// Read `rel` (relative, `/`-separated) as UTF-8 text and remember its bytes.
-    pub fn read(&mut self, rel: &str) -> Result<String, ReadError> {
-        let bytes = match self.files.get(rel) {
-            Some(bytes) => bytes.clone(),
-            None => {
-                let bytes = fs_err::read(self.root.join(rel)).map_err(ReadError::Io)?;
-                let text = String::from_utf8(bytes).map_err(|e| {
-                    self.files.insert(rel.to_string(), e.as_bytes().to_vec());
-                    ReadError::NotUtf8
-                })?;
-                self.files
-                    .insert(rel.to_string(), text.clone().into_bytes());
-                return Ok(text);
+    /// Read `rel` (relative, `/`-separated) as UTF-8 text and remember its bytes; a file is read
+    /// from disk once.
+    pub fn read(&mut self, rel: &str) -> Result<&str, ReadError> {
+        let bytes = match self.files.entry(rel.to_string()) {
+            Entry::Occupied(entry) => entry.into_mut(),
+            Entry::Vacant(entry) => {
+                entry.insert(fs_err::read(self.root.join(rel)).map_err(ReadError::Io)?)
             }
         };
-        String::from_utf8(bytes).map_err(|_| ReadError::NotUtf8)
+        std::str::from_utf8(bytes).map_err(|_| ReadError::NotUtf8)
     }
 
     /// `sha256:<hex>` over every file read, in path order: for each file, the path's length

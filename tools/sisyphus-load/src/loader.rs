@@ -232,25 +232,21 @@ impl Loader {
         }
     }
 
-    fn read_text(&mut self, file: &str) -> Option<String> {
-        match self.inputs.read(file) {
-            Ok(text) => Some(text),
+    fn read_documents(&mut self, file: &str) -> Option<Vec<Node>> {
+        let parsed = match self.inputs.read(file) {
+            Ok(text) => parse_documents(text),
             Err(ReadError::Io(err)) => {
                 self.diags
                     .error(file, TOP, format!("failed to read `{file}`: {err}"));
-                None
+                return None;
             }
             Err(ReadError::NotUtf8) => {
                 self.diags
                     .error(file, TOP, format!("`{file}` is not UTF-8 text"));
-                None
+                return None;
             }
-        }
-    }
-
-    fn read_documents(&mut self, file: &str) -> Option<Vec<Node>> {
-        let text = self.read_text(file)?;
-        match parse_documents(&text) {
+        };
+        match parsed {
             Ok(docs) => Some(docs),
             Err(err) => {
                 self.diags

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod commands;
 pub mod diagnostics;
 pub mod exit;
+pub mod settings;
 
 pub use exit::ExitStatus;
 

@@ -6,7 +6,7 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use sisyphus_local::{HostEnv, LocalRun, Target};
+use sisyphus_local::{LocalRun, Target};
 
 use crate::ExitStatus;
 use crate::commands::local_run::{
@@ -48,18 +48,18 @@ pub struct Args {
 ///
 /// Bad config, missing variables (all listed), binary not found or not startable.
 pub fn run(args: Args) -> anyhow::Result<ExitStatus> {
-    let host = HostEnv(std::env::vars().collect());
+    let host = crate::settings::host_env();
     let ctx = args.context.eval_context();
     let (root, entrypoint) = config_location(&args.config_root, &args.config)?;
     let files = sisyphus_starlark::DirFiles::new(root);
     let app = sisyphus_starlark::evaluate(&files, &entrypoint, &ctx)
         .with_context(|| format!("failed to evaluate `{}`", args.config.display()))?;
     warn_unknown_environment(&app, &args.context.environment);
-    let local = sisyphus_local::resolve(&app, &host, Target::Host)
+    let local = sisyphus_local::resolve(&app, host, Target::Host)
         .with_context(|| format!("cannot run `{}` locally", args.config.display()))?;
-    let program = find_program(&args.binary, &host, "pass a path to the binary")?;
+    let program = find_program(&args.binary, host, "pass a path to the binary")?;
     let env = overlay_env(
-        sisyphus_local::base_env(&host, &args.pass_env),
+        sisyphus_local::base_env(host, &args.pass_env),
         local.env.iter().map(|e| (e.name.clone(), e.value.clone())),
     );
     let mut argv: Vec<OsString> = local.args.iter().map(|a| a.value.clone().into()).collect();

@@ -11,8 +11,8 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 
 use anyhow::Context;
+use sisyphus_local::Target;
 use sisyphus_local::podman::{PodmanOptions, invocation};
-use sisyphus_local::{HostEnv, Target};
 use sisyphus_registry::Reference;
 
 use crate::ExitStatus;
@@ -56,7 +56,7 @@ pub struct Args {
 ///
 /// Registry errors, a bad config image or config, missing variables, podman not found.
 pub fn run(args: Args) -> anyhow::Result<ExitStatus> {
-    let host = HostEnv(std::env::vars().collect());
+    let host = crate::settings::host_env();
     let reference: Reference = args.image.parse()?;
     let client = registry_client(&args.registry);
     let (digest, image) = block_on(pull(&client, &reference))?;
@@ -70,7 +70,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitStatus> {
         )
     })?;
     warn_unknown_environment(&app, &args.context.environment);
-    let local = sisyphus_local::resolve(&app, &host, Target::Container)
+    let local = sisyphus_local::resolve(&app, host, Target::Container)
         .with_context(|| format!("cannot run config image `{reference}` locally"))?;
     if local.args.iter().any(|a| a.secret) {
         tracing::warn!(
@@ -92,7 +92,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitStatus> {
             .collect(),
     };
     let podman = invocation(&local, &binary.to_string(), &options);
-    let env = overlay_env(sisyphus_local::base_env(&host, &[]), podman.env.clone());
+    let env = overlay_env(sisyphus_local::base_env(host, &[]), podman.env.clone());
 
     if args.print {
         let masked = masked_env(&env, |k| podman.env.iter().any(|(name, _)| name == k));
@@ -108,7 +108,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitStatus> {
 
     let program = find_program(
         &args.podman,
-        &host,
+        host,
         "install podman, or name the program with `--podman` or `SISYPHUS_PODMAN`",
     )?;
     let argv: Vec<OsString> = podman.args.iter().map(OsString::from).collect();

@@ -7,7 +7,7 @@
 #![allow(clippy::print_stdout, reason = "data goes to stdout")]
 
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use sisyphus_core::Digest;
@@ -277,7 +277,7 @@ pub(crate) async fn pull(
     client: &Client,
     reference: &Reference,
 ) -> anyhow::Result<(Digest, ConfigImage)> {
-    let cache = cache_dir()?;
+    let cache = crate::settings::cache_dir()?;
     sisyphus_registry::pull_config_image(client, reference, &cache)
         .await
         .map_err(with_hint)
@@ -290,17 +290,8 @@ pub(crate) fn registry_client(args: &RegistryArgs) -> Client {
     sisyphus_registry::install_tls_provider();
     Client::new(ClientConfig {
         insecure: args.insecure_registry.clone(),
-        credentials: CredentialSource::from_env(|k| std::env::var(k).ok()),
+        credentials: CredentialSource::from_env(crate::settings::var),
     })
-}
-
-/// `$XDG_CACHE_HOME/sisyphus`, else `~/.cache/sisyphus`.
-pub(crate) fn cache_dir() -> anyhow::Result<PathBuf> {
-    match (std::env::var_os("XDG_CACHE_HOME"), std::env::var_os("HOME")) {
-        (Some(dir), _) if !dir.is_empty() => Ok(Path::new(&dir).join("sisyphus")),
-        (_, Some(home)) => Ok(Path::new(&home).join(".cache").join("sisyphus")),
-        _ => bail!("cannot find a cache directory: set `XDG_CACHE_HOME` or `HOME`"),
-    }
 }
 
 /// A registry error as an anyhow error, with its hint (if any) where the renderer finds it.

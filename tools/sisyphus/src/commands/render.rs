@@ -17,7 +17,7 @@ use sisyphus_core::production::{Plan, ResourceSpec};
 use sisyphus_render::{DesiredObjects, RenderInput, ResolvedConfig};
 use sisyphus_resolve::ResolvedConfigs;
 
-use super::image::{RegistryArgs, block_on, cache_dir, registry_client};
+use super::image::{RegistryArgs, block_on, registry_client};
 use crate::ExitStatus;
 use crate::diagnostics::render_error;
 
@@ -77,7 +77,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitStatus> {
     }
 
     let client = registry_client(&args.registry);
-    let cache = cache_dir()?;
+    let cache = crate::settings::cache_dir()?;
     let options = sisyphus_resolve::Options::default();
     let (resolved, mut errors) = block_on(async {
         Ok(

@@ -357,3 +357,20 @@ fn an_environment_the_config_never_mentions_warns() {
     // Only the per-environment value is gone: the flag is left without its value.
     assert_eq!(r.argv(), ["--service_spec"]);
 }
+
+#[test]
+fn a_non_utf8_variable_in_the_environment_is_not_a_crash() {
+    use std::os::unix::ffi::OsStrExt;
+    let r = Reporter::new("exit 0");
+    let out = r
+        .example(&r.binary())
+        .env("JUNK", std::ffi::OsStr::from_bytes(b"\xff\xfe"))
+        .output()
+        .expect("run sisyphus");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(r.ran());
+}

@@ -21,6 +21,19 @@ pub struct SourceLocation {
     pub column: u32,
 }
 
+impl SourceLocation {
+    /// Whether this names a place: a location left at its default (no file), as in a plan
+    /// written before the field was recorded, is unknown.
+    pub fn is_known(&self) -> bool {
+        !self.file.is_empty()
+    }
+
+    /// This location when it is known, else `fallback` (typically the resource's location).
+    pub fn or<'a>(&'a self, fallback: &'a SourceLocation) -> &'a SourceLocation {
+        if self.is_known() { self } else { fallback }
+    }
+}
+
 impl fmt::Display for SourceLocation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}:{}:{}", self.file, self.line, self.column)
@@ -173,17 +186,28 @@ pub enum VariableSource {
 pub struct VariableBinding {
     /// The source.
     pub source: VariableSource,
-    /// Where it is declared.
+    /// Where it is declared: the variable's key in `config.variables`.
     pub location: SourceLocation,
 }
 
 /// What a Deployment and a CronJob share: which config image, which environment, which variables.
+///
+/// Field locations follow one rule throughout this module: a scalar field's location is that of
+/// its value (for `env: prdo`, the `prdo`), a map entry's is that of its key (`http:` in
+/// `service.ports`, a cluster in `footprint`, a variable name). A location left at its default
+/// is unknown (see [`SourceLocation::is_known`]); users fall back to the resource's location.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AppConfig {
     /// `config.env`: the execution environment.
     pub environment: String,
+    /// Where the `config.env` value is written.
+    #[serde(default)]
+    pub environment_location: SourceLocation,
     /// `config.image`: the config image reference as written (a tag or a digest).
     pub image: String,
+    /// Where the `config.image` value is written.
+    #[serde(default)]
+    pub image_location: SourceLocation,
     /// `config.variables`, by variable name.
     pub variables: BTreeMap<String, VariableBinding>,
 }
@@ -195,6 +219,19 @@ pub struct ServicePort {
     pub name: Option<String>,
     /// The Service port number.
     pub number: u16,
+    /// Where the entry is declared: its app port name key in `config.service.ports`.
+    #[serde(default)]
+    pub location: SourceLocation,
+}
+
+/// One `footprint` entry of a Deployment: `<cluster>: {replicas: N}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FootprintEntry {
+    /// `replicas`.
+    pub replicas: u32,
+    /// Where the entry is declared: its cluster key in `footprint`.
+    #[serde(default)]
+    pub location: SourceLocation,
 }
 
 /// `kind: Deployment`.
@@ -204,8 +241,8 @@ pub struct DeploymentSpec {
     pub config: AppConfig,
     /// `config.service.ports`, by app port name. Empty: no Service.
     pub service_ports: BTreeMap<String, ServicePort>,
-    /// `footprint`: replicas by cluster (kubeconfig context name).
-    pub footprint: BTreeMap<String, u32>,
+    /// `footprint`: the entry (replicas) by cluster (kubeconfig context name).
+    pub footprint: BTreeMap<String, FootprintEntry>,
 }
 
 /// `kind: CronJob`.
@@ -215,10 +252,19 @@ pub struct CronJobSpec {
     pub config: AppConfig,
     /// `config.schedule` (cron syntax).
     pub schedule: String,
+    /// Where the `config.schedule` value is written.
+    #[serde(default)]
+    pub schedule_location: SourceLocation,
     /// `config.concurrencyPolicy`: `Allow`, `Forbid` or `Replace`.
     pub concurrency_policy: Option<String>,
+    /// Where the `config.concurrencyPolicy` value is written (unknown when it is not set).
+    #[serde(default)]
+    pub concurrency_policy_location: SourceLocation,
     /// `config.restartPolicy`: `OnFailure` (default) or `Never`.
     pub restart_policy: Option<String>,
+    /// Where the `config.restartPolicy` value is written (unknown when it is not set).
+    #[serde(default)]
+    pub restart_policy_location: SourceLocation,
     /// `config.timeZone`.
     pub time_zone: Option<String>,
     /// `config.suspend`.
@@ -282,8 +328,14 @@ mod tests {
     fn retain_clusters_trims_targets_and_drops_emptied_resources() {
         let config = AppConfig {
             environment: "prod".into(),
+            environment_location: SourceLocation::default(),
             image: "r/x:v1".into(),
+            image_location: SourceLocation::default(),
             variables: BTreeMap::new(),
+        };
+        let entry = |replicas| FootprintEntry {
+            replicas,
+            location: SourceLocation::default(),
         };
         let mut production = Production {
             resources: vec![
@@ -292,7 +344,7 @@ mod tests {
                     ResourceSpec::Deployment(DeploymentSpec {
                         config,
                         service_ports: BTreeMap::new(),
-                        footprint: BTreeMap::from([("a".into(), 1), ("b".into(), 2)]),
+                        footprint: BTreeMap::from([("a".into(), entry(1)), ("b".into(), entry(2))]),
                     }),
                 ),
                 resource(
@@ -318,5 +370,24 @@ mod tests {
             production.resources[0].spec.clusters().collect::<Vec<_>>(),
             ["a"]
         );
+    }
+
+    #[test]
+    fn an_unknown_location_falls_back() {
+        let resource = SourceLocation {
+            file: "web/index.yaml".into(),
+            line: 1,
+            column: 1,
+        };
+        let field = SourceLocation {
+            line: 4,
+            column: 8,
+            ..resource.clone()
+        };
+        assert!(field.is_known());
+        assert_eq!(field.or(&resource), &field);
+        let unknown = SourceLocation::default();
+        assert!(!unknown.is_known());
+        assert_eq!(unknown.or(&resource), &resource);
     }
 }

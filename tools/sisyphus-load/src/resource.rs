@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use sisyphus_core::names;
 use sisyphus_core::production::{
-    AppConfig, CronJobSpec, DeploymentSpec, GLOBAL_FOLDER, KubernetesYamlSpec, Resource,
-    ResourceSpec, ServicePort, VariableBinding, VariableSource,
+    AppConfig, CronJobSpec, DeploymentSpec, FootprintEntry, GLOBAL_FOLDER, KubernetesYamlSpec,
+    Resource, ResourceSpec, ServicePort, SourceLocation, VariableBinding, VariableSource,
 };
 
 use crate::diag::location;
@@ -266,11 +266,14 @@ fn deployment(cx: &mut Cx<'_>, doc: &Node, at: &Where<'_>) -> Option<Resource> {
                 .and_then(|n| uint(cx, n, "`replicas`", i32::MAX as u64));
             match replicas {
                 Some(r) => {
-                    footprint.insert(cluster, u32::try_from(r).unwrap_or(u32::MAX));
+                    let entry = FootprintEntry {
+                        replicas: u32::try_from(r).unwrap_or(u32::MAX),
+                        location: location(cx.file, key.pos),
+                    };
+                    footprint.insert(cluster, entry);
                 }
                 None => footprint_ok = false,
             }
-            let _ = key;
         }
     }
     let meta = meta?;
@@ -346,7 +349,12 @@ fn parse_service(cx: &mut Cx<'_>, node: &Node, out: &mut BTreeMap<String, Servic
         });
         match number {
             Some(number) => {
-                out.insert(app_port, ServicePort { name, number });
+                let port = ServicePort {
+                    name,
+                    number,
+                    location: location(cx.file, key.pos),
+                };
+                out.insert(app_port, port);
             }
             None => ok = false,
         }
@@ -401,9 +409,10 @@ fn app_config(
     kind: &str,
 ) -> Option<AppConfig> {
     let what = format!("{kind} `config`");
-    let environment = config
-        .required(cx, "env", &what)
-        .and_then(|n| nonempty_string(cx, n, "the environment `config.env`"));
+    let environment = config.required(cx, "env", &what).and_then(|n| {
+        let env = nonempty_string(cx, n, "the environment `config.env`")?;
+        Some((env, location(cx.file, n.pos)))
+    });
     let image = config.required(cx, "image", &what).and_then(|n| {
         let image = nonempty_string(cx, n, "the config image `config.image`")?;
         if image.chars().any(char::is_whitespace) {
@@ -413,7 +422,7 @@ fn app_config(
             );
             return None;
         }
-        Some(image)
+        Some((image, location(cx.file, n.pos)))
     });
     let mut variables = BTreeMap::new();
     let mut ok = true;
@@ -440,10 +449,12 @@ fn app_config(
             }
         }
     }
-    let (environment, image) = (environment?, image?);
+    let ((environment, environment_location), (image, image_location)) = (environment?, image?);
     ok.then_some(AppConfig {
         environment,
+        environment_location,
         image,
+        image_location,
         variables,
     })
 }
@@ -567,12 +578,17 @@ fn cron_job(cx: &mut Cx<'_>, doc: &Node, at: &Where<'_>) -> Option<Resource> {
     let mut spec_fields = CronJobSpec {
         config: AppConfig {
             environment: String::new(),
+            environment_location: SourceLocation::default(),
             image: String::new(),
+            image_location: SourceLocation::default(),
             variables: BTreeMap::new(),
         },
         schedule: String::new(),
+        schedule_location: SourceLocation::default(),
         concurrency_policy: None,
+        concurrency_policy_location: SourceLocation::default(),
         restart_policy: None,
+        restart_policy_location: SourceLocation::default(),
         time_zone: None,
         suspend: None,
         successful_jobs_history_limit: None,
@@ -592,14 +608,14 @@ fn cron_job(cx: &mut Cx<'_>, doc: &Node, at: &Where<'_>) -> Option<Resource> {
                 cx.error(n.pos, format!("invalid schedule `{s}`: expected five cron fields (`0 2 * * *`) or one of {}", one_of(SCHEDULE_MACROS)));
                 return None;
             }
-            Some(s)
+            Some((s, location(cx.file, n.pos)))
         });
         ok &= schedule.is_some() || c.get("schedule").is_none();
-        let mut choice = |name: &str, allowed: &[&str]| -> Option<String> {
+        let mut choice = |name: &str, allowed: &[&str]| -> Option<(String, SourceLocation)> {
             let n = c.get(name)?;
             let v = nonempty_string(cx, n, &format!("`config.{name}`"))?;
             if allowed.contains(&v.as_str()) {
-                Some(v)
+                Some((v, location(cx.file, n.pos)))
             } else {
                 cx.error(
                     n.pos,
@@ -608,9 +624,16 @@ fn cron_job(cx: &mut Cx<'_>, doc: &Node, at: &Where<'_>) -> Option<Resource> {
                 None
             }
         };
-        spec_fields.concurrency_policy =
-            choice("concurrencyPolicy", &["Allow", "Forbid", "Replace"]);
-        spec_fields.restart_policy = choice("restartPolicy", &["OnFailure", "Never"]);
+        let concurrency = choice("concurrencyPolicy", &["Allow", "Forbid", "Replace"]);
+        let restart = choice("restartPolicy", &["OnFailure", "Never"]);
+        if let Some((policy, at)) = concurrency {
+            spec_fields.concurrency_policy = Some(policy);
+            spec_fields.concurrency_policy_location = at;
+        }
+        if let Some((policy, at)) = restart {
+            spec_fields.restart_policy = Some(policy);
+            spec_fields.restart_policy_location = at;
+        }
         if let Some(n) = c.get("timeZone") {
             spec_fields.time_zone = nonempty_string(cx, n, "`config.timeZone`");
             ok &= spec_fields.time_zone.is_some();
@@ -679,7 +702,7 @@ fn cron_job(cx: &mut Cx<'_>, doc: &Node, at: &Where<'_>) -> Option<Resource> {
         return None;
     }
     spec_fields.config = config;
-    spec_fields.schedule = schedule;
+    (spec_fields.schedule, spec_fields.schedule_location) = schedule;
     clusters.sort();
     spec_fields.clusters = clusters;
     Some(Resource {

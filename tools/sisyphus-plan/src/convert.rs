@@ -4,8 +4,9 @@
 use std::collections::BTreeMap;
 
 use sisyphus_core::production::{
-    AppConfig, CronJobSpec, DeploymentSpec, KubernetesObject, KubernetesYamlSpec, Plan, Production,
-    Resource, ResourceSpec, ServicePort, SourceLocation, VariableBinding, VariableSource,
+    AppConfig, CronJobSpec, DeploymentSpec, FootprintEntry, KubernetesObject, KubernetesYamlSpec,
+    Plan, Production, Resource, ResourceSpec, ServicePort, SourceLocation, VariableBinding,
+    VariableSource,
 };
 
 use crate::file::VERSION;
@@ -30,7 +31,11 @@ pub(crate) fn to_wire(plan: &Plan) -> wire::Plan {
     }
 }
 
+/// An unknown location (the default) is written as absent.
 fn location_to_wire(l: &SourceLocation) -> Option<wire::SourceLocation> {
+    if !l.is_known() {
+        return None;
+    }
     Some(wire::SourceLocation {
         file: l.file.clone(),
         line: l.line,
@@ -59,14 +64,16 @@ fn resource_to_wire(r: &Resource) -> wire::Resource {
                     app_port: app_port.clone(),
                     name: p.name.clone(),
                     number: u32::from(p.number),
+                    location: location_to_wire(&p.location),
                 })
                 .collect(),
             footprint: d
                 .footprint
                 .iter()
-                .map(|(cluster, replicas)| wire::Replicas {
+                .map(|(cluster, entry)| wire::Replicas {
                     cluster: cluster.clone(),
-                    replicas: *replicas,
+                    replicas: entry.replicas,
+                    location: location_to_wire(&entry.location),
                 })
                 .collect(),
         }),
@@ -85,6 +92,9 @@ fn resource_to_wire(r: &Resource) -> wire::Resource {
                 clusters.sort();
                 clusters
             },
+            schedule_location: location_to_wire(&c.schedule_location),
+            concurrency_policy_location: location_to_wire(&c.concurrency_policy_location),
+            restart_policy_location: location_to_wire(&c.restart_policy_location),
         }),
         ResourceSpec::KubernetesYaml(k) => Spec::KubernetesYaml(wire::KubernetesYaml {
             clusters: k.clusters.clone(),
@@ -113,7 +123,9 @@ fn config_to_wire(c: &AppConfig) -> wire::AppConfig {
     use wire::variable::Source;
     wire::AppConfig {
         environment: c.environment.clone(),
+        environment_location: location_to_wire(&c.environment_location),
         image: c.image.clone(),
+        image_location: location_to_wire(&c.image_location),
         variables: c
             .variables
             .iter()
@@ -215,6 +227,7 @@ fn resource_from_wire(r: wire::Resource) -> Result<Resource, Error> {
                         ServicePort {
                             name: p.name,
                             number,
+                            location: location_from_wire(p.location),
                         },
                     ))
                 })
@@ -222,14 +235,23 @@ fn resource_from_wire(r: wire::Resource) -> Result<Resource, Error> {
             footprint: d
                 .footprint
                 .into_iter()
-                .map(|f| (f.cluster, f.replicas))
+                .map(|f| {
+                    let entry = FootprintEntry {
+                        replicas: f.replicas,
+                        location: location_from_wire(f.location),
+                    };
+                    (f.cluster, entry)
+                })
                 .collect(),
         }),
         Some(Spec::CronJob(c)) => ResourceSpec::CronJob(CronJobSpec {
             config: config_from_wire(c.config, &what)?,
             schedule: c.schedule,
+            schedule_location: location_from_wire(c.schedule_location),
             concurrency_policy: c.concurrency_policy,
+            concurrency_policy_location: location_from_wire(c.concurrency_policy_location),
             restart_policy: c.restart_policy,
+            restart_policy_location: location_from_wire(c.restart_policy_location),
             time_zone: c.time_zone,
             suspend: c.suspend,
             successful_jobs_history_limit: c.successful_jobs_history_limit,
@@ -301,7 +323,9 @@ fn config_from_wire(c: Option<wire::AppConfig>, what: &str) -> Result<AppConfig,
     }
     Ok(AppConfig {
         environment: c.environment,
+        environment_location: location_from_wire(c.environment_location),
         image: c.image,
+        image_location: location_from_wire(c.image_location),
         variables,
     })
 }

@@ -34,7 +34,7 @@ pub fn to_json(plan: &Plan) -> Value {
                     let footprint: Map<String, Value> = d
                         .footprint
                         .iter()
-                        .map(|(c, n)| (c.clone(), json!({"replicas": n})))
+                        .map(|(c, e)| (c.clone(), json!({"replicas": e.replicas})))
                         .collect();
                     out.insert("footprint".into(), Value::Object(footprint));
                 }

@@ -31,7 +31,7 @@ pub fn summary(plan: &Plan) -> String {
                 let clusters: Vec<String> = d
                     .footprint
                     .iter()
-                    .map(|(c, n)| format!("{c}({n})"))
+                    .map(|(c, e)| format!("{c}({})", e.replicas))
                     .collect();
                 let _ = write!(
                     out,

@@ -15,7 +15,7 @@ use sisyphus_core::Digest;
 use sisyphus_core::app::{Application, EvalContext};
 use sisyphus_core::config_image::ConfigIndex;
 use sisyphus_core::production::{
-    AppConfig, DeploymentSpec, Resource, ResourceSpec, ServicePort, SourceLocation,
+    AppConfig, DeploymentSpec, FootprintEntry, Resource, ResourceSpec, ServicePort, SourceLocation,
     VariableBinding, VariableSource,
 };
 use sisyphus_render::{Evaluate, RenderInput, ResolvedConfig, render};
@@ -79,7 +79,9 @@ fn resources() -> Vec<Resource> {
             spec: ResourceSpec::Deployment(DeploymentSpec {
                 config: AppConfig {
                     environment: "prod".into(),
+                    environment_location: SourceLocation::default(),
                     image: format!("registry.example/app-{}_config:latest", i % CONFIGS),
+                    image_location: SourceLocation::default(),
                     variables: BTreeMap::from([
                         ("secret-token".into(), binding("tokens", "secret-token")),
                         ("google-credentials".into(), binding("google", "creds.json")),
@@ -90,9 +92,16 @@ fn resources() -> Vec<Resource> {
                     ServicePort {
                         name: None,
                         number: 80,
+                        location: SourceLocation::default(),
                     },
                 )]),
-                footprint: BTreeMap::from([("cluster-a".into(), 2)]),
+                footprint: BTreeMap::from([(
+                    "cluster-a".into(),
+                    FootprintEntry {
+                        replicas: 2,
+                        location: SourceLocation::default(),
+                    },
+                )]),
             }),
         })
         .collect()

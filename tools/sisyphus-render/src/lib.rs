@@ -361,7 +361,7 @@ fn app_objects(
     };
     match app {
         App::Deployment(spec) => {
-            let replicas = spec.footprint.get(cluster).copied().unwrap_or_default();
+            let replicas = spec.footprint.get(cluster).map_or(0, |e| e.replicas);
             let mut objects = vec![(
                 key("apps", "Deployment"),
                 apps_v1_deployment::render(w, replicas, &meta, sink),

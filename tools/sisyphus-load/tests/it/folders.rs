@@ -47,7 +47,78 @@ fn sisyphus_yaml_includes_load_into_the_same_namespace() {
     let ResourceSpec::Deployment(d) = &r.spec else {
         panic!("not a Deployment");
     };
-    assert_eq!(d.footprint.get("c1"), Some(&2));
+    assert_eq!(d.footprint.get("c1").map(|e| e.replicas), Some(2));
+}
+
+/// Field locations: a scalar's is its value, a map entry's its key (what render errors point at).
+#[test]
+fn fields_render_checks_are_located() {
+    let plan = load_ok(&[(
+        "web/index.yaml",
+        "apiVersion: sisyphus/v1
+kind: Deployment
+metadata: {name: web}
+config:
+  env: prod
+  image: \"reg.example/web_config:1\"
+  service:
+    ports:
+      http: {number: 80}
+      grpc:
+        number: 90
+footprint:
+  c1: {replicas: 2}
+  c2:
+    replicas: 1
+---
+apiVersion: sisyphus/v1
+kind: CronJob
+metadata: {name: job}
+config:
+  env: staging
+  image: reg.example/job_config:1
+  schedule:   '@daily'
+  restartPolicy: Never
+footprint: {c1: {}}
+",
+    )]);
+    let at = |l: &sisyphus_core::production::SourceLocation| l.to_string();
+    let ResourceSpec::Deployment(d) = &plan.production.resources[0].spec else {
+        panic!("not a Deployment");
+    };
+    assert_eq!(at(&d.config.environment_location), "web/index.yaml:5:8");
+    assert_eq!(at(&d.config.image_location), "web/index.yaml:6:10");
+    let ports: Vec<(&str, String)> = d
+        .service_ports
+        .iter()
+        .map(|(k, p)| (k.as_str(), at(&p.location)))
+        .collect();
+    assert_eq!(
+        ports,
+        [
+            ("grpc", "web/index.yaml:10:7".to_owned()),
+            ("http", "web/index.yaml:9:7".to_owned())
+        ]
+    );
+    let footprint: Vec<(&str, u32, String)> = d
+        .footprint
+        .iter()
+        .map(|(c, e)| (c.as_str(), e.replicas, at(&e.location)))
+        .collect();
+    assert_eq!(
+        footprint,
+        [
+            ("c1", 2, "web/index.yaml:13:3".to_owned()),
+            ("c2", 1, "web/index.yaml:14:3".to_owned())
+        ]
+    );
+    let ResourceSpec::CronJob(c) = &plan.production.resources[1].spec else {
+        panic!("not a CronJob");
+    };
+    assert_eq!(at(&c.config.environment_location), "web/index.yaml:21:8");
+    assert_eq!(at(&c.schedule_location), "web/index.yaml:23:15");
+    assert_eq!(at(&c.restart_policy_location), "web/index.yaml:24:18");
+    assert!(!c.concurrency_policy_location.is_known());
 }
 
 #[test]

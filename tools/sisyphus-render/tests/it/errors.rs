@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 use sisyphus_core::app::Application;
-use sisyphus_core::production::{ServicePort, VariableBinding, VariableSource};
+use sisyphus_core::production::{VariableBinding, VariableSource};
 use sisyphus_starlark::{Diagnostic, Error as StarlarkError};
 
 use crate::fixtures::*;
@@ -85,13 +85,8 @@ fn invalid_cronjob_policies_are_errors() {
 #[test]
 fn a_service_port_the_config_does_not_declare_is_an_error() {
     let mut d = deployment("echo", &["c1"]);
-    deployment_spec(&mut d).service_ports = BTreeMap::from([(
-        "grpc".into(),
-        ServicePort {
-            name: None,
-            number: 9000,
-        },
-    )]);
+    deployment_spec(&mut d).service_ports =
+        BTreeMap::from([("grpc".into(), service_port(None, 9000, 19))]);
     assert_eq!(
         errors_of(&[d], echo_prod()),
         "echo/index.yaml:1:1: failed to render Deployment echo/echo for cluster `c1`

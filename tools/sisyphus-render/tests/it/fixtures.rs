@@ -11,8 +11,8 @@ use sisyphus_core::app::{
 };
 use sisyphus_core::config_image::ConfigIndex;
 use sisyphus_core::production::{
-    AppConfig, CronJobSpec, DeploymentSpec, KubernetesObject, KubernetesYamlSpec, Resource,
-    ResourceSpec, SourceLocation, VariableBinding, VariableSource,
+    AppConfig, CronJobSpec, DeploymentSpec, FootprintEntry, KubernetesObject, KubernetesYamlSpec,
+    Resource, ResourceSpec, ServicePort, SourceLocation, VariableBinding, VariableSource,
 };
 use sisyphus_render::{Errors, Evaluate, RenderInput, Rendered, ResolvedConfig, render};
 
@@ -28,10 +28,23 @@ pub fn digest(byte: char) -> Digest {
 }
 
 pub fn loc(file: &str, line: u32) -> SourceLocation {
+    loc_at(file, line, 1)
+}
+
+pub fn loc_at(file: &str, line: u32, column: u32) -> SourceLocation {
     SourceLocation {
         file: file.into(),
         line,
-        column: 1,
+        column,
+    }
+}
+
+/// A `config.service.ports` entry whose key is at `echo/index.yaml:<line>:7`.
+pub fn service_port(name: Option<&str>, number: u16, line: u32) -> ServicePort {
+    ServicePort {
+        name: name.map(str::to_owned),
+        number,
+        location: loc_at("echo/index.yaml", line, 7),
     }
 }
 
@@ -209,15 +222,20 @@ pub fn echo_variables() -> BTreeMap<String, VariableBinding> {
     ])
 }
 
-fn app_config() -> AppConfig {
+/// The config of a resource at `echo/index.yaml:<line>:1`, laid out like the spec's: `env` at
+/// `<line + 5>:8`, `image` at `<line + 6>:10`.
+fn app_config(line: u32) -> AppConfig {
     AppConfig {
         environment: "prod".into(),
+        environment_location: loc_at("echo/index.yaml", line + 5, 8),
         image: ECHO_CONFIG.into(),
+        image_location: loc_at("echo/index.yaml", line + 6, 10),
         variables: echo_variables(),
     }
 }
 
-/// The spec's Deployment `echo` in folder `echo`, with `replicas: 1` in each cluster.
+/// The spec's Deployment `echo` in folder `echo`, with `replicas: 1` in each cluster (the
+/// footprint entries at `echo/index.yaml:22:3`, `24:3`, ...).
 pub fn deployment(name: &str, clusters: &[&str]) -> Resource {
     Resource {
         folder: "echo".into(),
@@ -226,9 +244,19 @@ pub fn deployment(name: &str, clusters: &[&str]) -> Resource {
         labels: BTreeMap::new(),
         annotations: BTreeMap::new(),
         spec: ResourceSpec::Deployment(DeploymentSpec {
-            config: app_config(),
+            config: app_config(1),
             service_ports: BTreeMap::new(),
-            footprint: clusters.iter().map(|c| ((*c).to_owned(), 1)).collect(),
+            footprint: (22..)
+                .step_by(2)
+                .zip(clusters)
+                .map(|(line, c)| {
+                    let entry = FootprintEntry {
+                        replicas: 1,
+                        location: loc_at("echo/index.yaml", line, 3),
+                    };
+                    ((*c).to_owned(), entry)
+                })
+                .collect(),
         }),
     }
 }
@@ -249,10 +277,13 @@ pub fn cronjob(name: &str, clusters: &[&str]) -> Resource {
         labels: BTreeMap::new(),
         annotations: BTreeMap::new(),
         spec: ResourceSpec::CronJob(CronJobSpec {
-            config: app_config(),
+            config: app_config(27),
             schedule: "0 2 * * *".into(),
+            schedule_location: loc_at("echo/index.yaml", 35, 13),
             concurrency_policy: None,
+            concurrency_policy_location: SourceLocation::default(),
             restart_policy: None,
+            restart_policy_location: SourceLocation::default(),
             time_zone: None,
             suspend: None,
             successful_jobs_history_limit: None,

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde_json::json;
 use sisyphus_core::app::{Application, Value};
 use sisyphus_core::names::is_dns1123_label;
-use sisyphus_core::production::{ServicePort, VariableBinding, VariableSource};
+use sisyphus_core::production::{VariableBinding, VariableSource};
 use sisyphus_render::WarningKind;
 
 use crate::fixtures::*;
@@ -230,20 +230,8 @@ fn service_targets_the_app_port_by_name() {
     });
     let mut d = deployment("echo", &["c1"]);
     deployment_spec(&mut d).service_ports = BTreeMap::from([
-        (
-            "http".into(),
-            ServicePort {
-                name: Some("web".into()),
-                number: 8080,
-            },
-        ),
-        (
-            "dns".into(),
-            ServicePort {
-                name: None,
-                number: 53,
-            },
-        ),
+        ("http".into(), service_port(Some("web"), 8080, 20)),
+        ("dns".into(), service_port(None, 53, 19)),
     ]);
     let rendered = run(&[d], &configs(resolved(Fixed::app(app)))).expect("renders");
     let service = object(&rendered, "`c1` v1 Service echo/echo");
@@ -340,13 +328,8 @@ fn each_distinct_context_is_evaluated_once_and_sees_its_cluster() {
         Ok(app)
     });
     let mut d = deployment("echo", &["c1", "c2"]);
-    deployment_spec(&mut d).service_ports = BTreeMap::from([(
-        "http".into(),
-        ServicePort {
-            name: None,
-            number: 80,
-        },
-    )]);
+    deployment_spec(&mut d).service_ports =
+        BTreeMap::from([("http".into(), service_port(None, 80, 19))]);
     let resources = [d, cronjob("echo-cleanup", &["c1"])];
     let rendered = run(&resources, &configs(resolved(evaluator.clone()))).expect("renders");
     // Deployment + Service share one evaluation per cluster.

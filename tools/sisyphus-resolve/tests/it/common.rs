@@ -6,8 +6,8 @@ use std::path::Path;
 use sisyphus_core::Digest;
 use sisyphus_core::config_image::ConfigIndex;
 use sisyphus_core::production::{
-    AppConfig, CronJobSpec, DeploymentSpec, Plan, Production, Resource, ResourceSpec,
-    SourceLocation,
+    AppConfig, CronJobSpec, DeploymentSpec, FootprintEntry, Plan, Production, Resource,
+    ResourceSpec, SourceLocation,
 };
 use sisyphus_registry::{Client, ClientConfig, CredentialSource, Reference};
 
@@ -40,10 +40,22 @@ pub async fn push(client: &Client, dir: &Path, tags: &[&str]) {
         .expect("push");
 }
 
-fn app(image: &str) -> AppConfig {
+fn at(line: u32, column: u32) -> SourceLocation {
+    SourceLocation {
+        file: "echo/index.yaml".to_owned(),
+        line,
+        column,
+    }
+}
+
+/// The config of a resource declared at `line`: `env` on the line after `config:`, `image`
+/// under it (`echo/index.yaml:<line + 4>:10`).
+fn app(image: &str, line: u32) -> AppConfig {
     AppConfig {
         environment: "prod".to_owned(),
+        environment_location: at(line + 3, 8),
         image: image.to_owned(),
+        image_location: at(line + 4, 10),
         variables: BTreeMap::new(),
     }
 }
@@ -54,9 +66,15 @@ pub fn deployment(name: &str, image: &str, line: u32) -> Resource {
         name,
         line,
         ResourceSpec::Deployment(DeploymentSpec {
-            config: app(image),
+            config: app(image, line),
             service_ports: BTreeMap::new(),
-            footprint: BTreeMap::from([("c1".to_owned(), 1)]),
+            footprint: BTreeMap::from([(
+                "c1".to_owned(),
+                FootprintEntry {
+                    replicas: 1,
+                    location: at(line + 6, 3),
+                },
+            )]),
         }),
     )
 }
@@ -67,10 +85,13 @@ pub fn cronjob(name: &str, image: &str, line: u32) -> Resource {
         name,
         line,
         ResourceSpec::CronJob(CronJobSpec {
-            config: app(image),
+            config: app(image, line),
             schedule: "0 2 * * *".to_owned(),
+            schedule_location: at(line + 5, 13),
             concurrency_policy: None,
+            concurrency_policy_location: SourceLocation::default(),
             restart_policy: None,
+            restart_policy_location: SourceLocation::default(),
             time_zone: None,
             suspend: None,
             successful_jobs_history_limit: None,
@@ -85,11 +106,7 @@ fn resource(name: &str, line: u32, spec: ResourceSpec) -> Resource {
     Resource {
         folder: "echo".to_owned(),
         name: name.to_owned(),
-        location: SourceLocation {
-            file: "echo/index.yaml".to_owned(),
-            line,
-            column: 1,
-        },
+        location: at(line, 1),
         labels: BTreeMap::new(),
         annotations: BTreeMap::new(),
         spec,

@@ -13,6 +13,7 @@ use sisyphus_core::config_image::ConfigIndex;
 use crate::layer::{self, LayerFile};
 use crate::layout::{Layout, LayoutWriter};
 use crate::path::normalize;
+use crate::reference::Reference;
 use crate::spec::{self, Descriptor, ImageIndex, ImageManifest, Platform, media_type};
 use crate::{ConfigImage, Error};
 
@@ -42,8 +43,58 @@ pub fn layout_digest(dir: &Path) -> Result<Digest, Error> {
     Ok(d.digest.clone())
 }
 
+/// The [`ConfigIndex`] for a config image: the binary image's digest from exactly one of
+/// `binary_digest` (`sha256:...`) and `binary_image` (a layout, see [`layout_digest`]), its
+/// repository (fully qualified: `busybox` becomes `docker.io/library/busybox`, so podman and
+/// clusters never guess the registry; no tag or digest) and the entrypoint. Shared by
+/// `sisyphus-packer config-image` and `sisyphus image build`.
+///
+/// # Errors
+///
+/// [`Error::BadArgument`] for a bad digest, [`Error::BinarySource`] unless exactly one source
+/// is given,
+/// [`Error::BinaryImage`] for an unusable layout, [`Error::BinaryRepository`].
+pub fn config_index(
+    binary_digest: Option<&str>,
+    binary_image: Option<&Path>,
+    binary_repository: &str,
+    entrypoint: &str,
+) -> Result<ConfigIndex, Error> {
+    let binary_digest = match (binary_digest, binary_image) {
+        (Some(text), None) => text.parse().map_err(|_| Error::BadArgument {
+            what: "--binary-digest",
+            found: text.to_owned(),
+            expected: "`sha256:` followed by 64 lowercase hex digits",
+        })?,
+        (None, Some(dir)) => layout_digest(dir).map_err(|source| Error::BinaryImage {
+            dir: dir.to_owned(),
+            source: Box::new(source),
+        })?,
+        _ => return Err(Error::BinarySource),
+    };
+    let repository_err = |reason: String| Error::BinaryRepository {
+        found: binary_repository.to_owned(),
+        reason,
+    };
+    let repo: Reference = binary_repository
+        .parse()
+        .map_err(|e: crate::reference::ReferenceError| repository_err(e.reason))?;
+    if repo.tag.is_some() || repo.digest.is_some() {
+        return Err(repository_err(
+            "expected a repository without tag or digest (the digest is pinned from the binary image)"
+                .to_owned(),
+        ));
+    }
+    Ok(ConfigIndex {
+        binary_digest,
+        binary_repository: repo.repository_reference(),
+        config_entrypoint: entrypoint.to_owned(),
+    })
+}
+
 /// Write a config image layout to `out`: one layer with `index.json` (from `index`) and `files`
-/// (config-root-relative path → contents). Returns the manifest digest.
+/// (config-root-relative path → contents). Returns the manifest digest. The entrypoint is
+/// written normalized (`./main.star` and `main.star/` as `main.star`).
 ///
 /// # Errors
 ///
@@ -75,7 +126,11 @@ pub fn config_image(
             });
         }
     }
-    let index_json = index_json(index);
+    let index = ConfigIndex {
+        config_entrypoint: crate::config_image::normalize_entrypoint(&index.config_entrypoint)?,
+        ..index.clone()
+    };
+    let index_json = index_json(&index);
     let mut all = normalized.clone();
     all.insert("index.json".to_owned(), index_json.clone());
     // Validate exactly as a reader will: what we write, we can read.
@@ -446,6 +501,47 @@ mod tests {
             config_image(dir.path(), &sample_index(), &reserved),
             Err(Error::BadPath { .. })
         ));
+    }
+
+    #[test]
+    fn config_image_writes_the_entrypoint_normalized() {
+        let dir = tempfile::tempdir().unwrap();
+        for given in ["main.star/", "./main.star"] {
+            let mut index = sample_index();
+            index.config_entrypoint = given.to_owned();
+            config_image(dir.path(), &index, &files()).unwrap();
+            let (_, image) = ConfigImage::read_layout(dir.path()).unwrap();
+            assert_eq!(image.index.config_entrypoint, "main.star", "{given}");
+            assert_eq!(image.entrypoint(), "main.star", "{given}");
+        }
+    }
+
+    #[test]
+    fn config_index_takes_one_digest_source_and_a_plain_repository() {
+        let digest = crate::sha256(b"binary").to_string();
+        let index = config_index(Some(&digest), None, "busybox", "main.star").unwrap();
+        assert_eq!(index.binary_repository, "docker.io/library/busybox");
+        assert_eq!(index.binary_digest.to_string(), digest);
+        let err = |d: Option<&str>, l: Option<&Path>, r: &str| {
+            config_index(d, l, r, "main.star").unwrap_err().to_string()
+        };
+        assert_eq!(
+            err(Some(&digest), None, "localhost:5000/echo:v1"),
+            "invalid `--binary-repository` `localhost:5000/echo:v1`: expected a repository without tag or digest (the digest is pinned from the binary image)"
+        );
+        assert_eq!(
+            err(Some("sha256:12"), None, "x"),
+            "invalid --binary-digest `sha256:12`: expected `sha256:` followed by 64 lowercase hex digits"
+        );
+        assert_eq!(
+            err(None, None, "x"),
+            "pass exactly one of `--binary-digest` and `--binary-image`"
+        );
+        let missing = Path::new("/nonexistent/layout");
+        assert_eq!(
+            err(None, Some(missing), "x"),
+            "failed to read binary image `/nonexistent/layout`"
+        );
     }
 
     #[test]

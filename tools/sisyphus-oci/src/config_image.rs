@@ -17,6 +17,11 @@ use crate::{Error, layer};
 /// The name of the index file at a config image's root.
 pub const INDEX_FILE: &str = "index.json";
 
+/// The largest config image layer accepted (16 MiB, compressed): config images hold a few
+/// Starlark files. Checked from the manifest before the layer is downloaded, so pointing
+/// `config.image` at a binary image fails fast instead of pulling it into memory.
+pub const MAX_LAYER_SIZE: u64 = 16 * 1024 * 1024;
+
 /// A validated config image.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConfigImage {
@@ -26,6 +31,8 @@ pub struct ConfigImage {
     pub index_json: String,
     /// Every other file (the Starlark sources), by config-root-relative path.
     pub files: BTreeMap<String, String>,
+    /// `index.config_entrypoint`, normalized (a key of `files`).
+    entrypoint: String,
 }
 
 impl ConfigImage {
@@ -45,11 +52,7 @@ impl ConfigImage {
         let index_json = String::from_utf8(index_bytes).map_err(|_| Error::NotUtf8 {
             path: INDEX_FILE.to_owned(),
         })?;
-        let entrypoint = normalize(&index.config_entrypoint).map_err(|reason| Error::BadPath {
-            path: index.config_entrypoint.clone(),
-            context: "in `index.json` field `config_entrypoint`".to_owned(),
-            reason,
-        })?;
+        let entrypoint = normalize_entrypoint(&index.config_entrypoint)?;
         if !files.contains_key(&entrypoint) {
             return Err(Error::EntrypointNotInImage {
                 entrypoint: index.config_entrypoint.clone(),
@@ -65,34 +68,29 @@ impl ConfigImage {
             index,
             index_json,
             files: text,
+            entrypoint,
         })
     }
 
-    /// The entrypoint path, normalized (it is a key of [`ConfigImage::files`]).
+    /// The entrypoint path, normalized (`./main.star` and `main.star/` give `main.star`): a key
+    /// of [`ConfigImage::files`].
     pub fn entrypoint(&self) -> &str {
-        let e = self.index.config_entrypoint.as_str();
-        let mut e = e;
-        while let Some(rest) = e.strip_prefix("./") {
-            e = rest;
-        }
-        e
+        &self.entrypoint
     }
 
-    /// Read a config image from a manifest's bytes, fetching blobs with `blob`. The manifest
-    /// bytes are checked against `digest`, every blob against its descriptor.
+    /// Check a manifest as a config image's, before any blob is fetched, and return its one
+    /// layer: the bytes match `digest`, it is a single image manifest (not an index), it has
+    /// exactly one layer, of a tar or tar+gzip media type, of at most [`MAX_LAYER_SIZE`] bytes.
     ///
     /// # Errors
     ///
-    /// Digest mismatches, an index instead of a manifest, unexpected layer types, and everything
-    /// [`ConfigImage::from_files`] checks. `blob`'s own errors are passed through.
-    pub fn from_manifest<E: From<Error>>(
-        digest: &Digest,
-        manifest_bytes: &[u8],
-        mut blob: impl FnMut(&Descriptor) -> Result<Vec<u8>, E>,
-    ) -> Result<ConfigImage, E> {
+    /// [`Error::DigestMismatch`], [`Error::MediaType`], [`Error::Json`], [`Error::LayerCount`],
+    /// [`Error::LayerTooLarge`].
+    pub fn config_layer(digest: &Digest, manifest_bytes: &[u8]) -> Result<Descriptor, Error> {
         spec::verify_digest(&format!("manifest `{digest}`"), digest, manifest_bytes)?;
-        let declared = spec::declared_media_type(manifest_bytes).unwrap_or_default();
-        if !media_type::is_manifest(&declared) {
+        if let Some(declared) = spec::declared_media_type(manifest_bytes)
+            && !media_type::is_manifest(&declared)
+        {
             return Err(Error::MediaType {
                 what: format!("config image `{digest}`"),
                 expected: format!(
@@ -100,33 +98,71 @@ impl ConfigImage {
                     media_type::OCI_MANIFEST
                 ),
                 found: declared,
-            }
-            .into());
+            });
         }
         let manifest: ImageManifest = spec::from_json(
             &format!("manifest `{digest}`"),
             "image manifest",
             manifest_bytes,
         )?;
-        let mut files = BTreeMap::new();
-        for l in &manifest.layers {
-            let gzip = match l.media_type.as_str() {
-                media_type::OCI_LAYER_TAR_GZIP | media_type::DOCKER_LAYER_TAR_GZIP => true,
-                media_type::OCI_LAYER_TAR => false,
-                other => {
-                    return Err(Error::MediaType {
-                        what: format!("layer `{}` of config image `{digest}`", l.digest),
-                        expected: format!("`{}`", media_type::OCI_LAYER_TAR_GZIP),
-                        found: other.to_owned(),
-                    }
-                    .into());
-                }
-            };
-            let bytes = blob(l)?;
-            l.verify(&format!("layer `{}`", l.digest), &bytes)?;
-            layer::read_files(&l.digest, &bytes, gzip, &mut files)?;
+        let [layer] = manifest.layers.as_slice() else {
+            return Err(Error::LayerCount {
+                digest: digest.clone(),
+                found: manifest.layers.len(),
+            });
+        };
+        if !matches!(
+            layer.media_type.as_str(),
+            media_type::OCI_LAYER_TAR_GZIP
+                | media_type::DOCKER_LAYER_TAR_GZIP
+                | media_type::OCI_LAYER_TAR
+        ) {
+            return Err(Error::MediaType {
+                what: format!("layer `{}` of config image `{digest}`", layer.digest),
+                expected: format!("`{}`", media_type::OCI_LAYER_TAR_GZIP),
+                found: layer.media_type.clone(),
+            });
         }
-        Ok(ConfigImage::from_files(files)?)
+        if layer.size > MAX_LAYER_SIZE {
+            return Err(Error::LayerTooLarge {
+                digest: digest.clone(),
+                layer: layer.digest.clone(),
+                size: layer.size,
+                limit: MAX_LAYER_SIZE,
+            });
+        }
+        Ok(layer.clone())
+    }
+
+    /// Read a config image from its layer (as returned by [`ConfigImage::config_layer`]); the
+    /// bytes are checked against the descriptor.
+    ///
+    /// # Errors
+    ///
+    /// Digest or size mismatches, broken archives, and everything [`ConfigImage::from_files`]
+    /// checks.
+    pub fn from_layer(layer: &Descriptor, bytes: &[u8]) -> Result<ConfigImage, Error> {
+        layer.verify(&format!("layer `{}`", layer.digest), bytes)?;
+        let gzip = layer.media_type != media_type::OCI_LAYER_TAR;
+        let mut files = BTreeMap::new();
+        layer::read_files(&layer.digest, bytes, gzip, &mut files)?;
+        ConfigImage::from_files(files)
+    }
+
+    /// Read a config image from a manifest's bytes, fetching its layer with `blob`: the checks
+    /// of [`ConfigImage::config_layer`], then [`ConfigImage::from_layer`].
+    ///
+    /// # Errors
+    ///
+    /// Everything those two check; `blob`'s own errors are passed through.
+    pub fn from_manifest<E: From<Error>>(
+        digest: &Digest,
+        manifest_bytes: &[u8],
+        blob: impl FnOnce(&Descriptor) -> Result<Vec<u8>, E>,
+    ) -> Result<ConfigImage, E> {
+        let layer = ConfigImage::config_layer(digest, manifest_bytes)?;
+        let bytes = blob(&layer)?;
+        Ok(ConfigImage::from_layer(&layer, &bytes)?)
     }
 
     /// Read the config image in an image layout directory (its single manifest). Returns the
@@ -159,18 +195,16 @@ impl ConfigImage {
     ///
     /// # Errors
     ///
-    /// [`Error::Io`].
+    /// [`Error::File`].
     pub fn write_dir(&self, dir: &Path) -> Result<(), Error> {
         let all = std::iter::once((INDEX_FILE, self.index_json.as_str()))
             .chain(self.files.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         for (path, text) in all {
             let target = dir.join(path);
             if let Some(parent) = target.parent() {
-                fs_err::create_dir_all(parent)
-                    .map_err(Error::io(format!("create `{}`", parent.display())))?;
+                fs_err::create_dir_all(parent).map_err(Error::File)?;
             }
-            fs_err::write(&target, text)
-                .map_err(Error::io(format!("write `{}`", target.display())))?;
+            fs_err::write(&target, text).map_err(Error::File)?;
         }
         Ok(())
     }
@@ -201,19 +235,16 @@ fn collect(
     files: &mut BTreeMap<String, Vec<u8>>,
     want: &dyn Fn(&str) -> bool,
 ) -> Result<(), Error> {
-    let entries =
-        fs_err::read_dir(dir).map_err(Error::io(format!("read directory `{}`", dir.display())))?;
+    let entries = fs_err::read_dir(dir).map_err(Error::File)?;
     for entry in entries {
-        let entry = entry.map_err(Error::io(format!("read directory `{}`", dir.display())))?;
+        let entry = entry.map_err(Error::File)?;
         let name = entry.file_name().to_string_lossy().into_owned();
         let rel = if prefix.is_empty() {
             name.clone()
         } else {
             format!("{prefix}/{name}")
         };
-        let file_type = entry
-            .file_type()
-            .map_err(Error::io(format!("inspect `{}`", entry.path().display())))?;
+        let file_type = entry.file_type().map_err(Error::File)?;
         if file_type.is_dir() {
             if !name.starts_with('.') {
                 collect(&entry.path(), &rel, files, want)?;
@@ -221,8 +252,7 @@ fn collect(
         } else if !want(&rel) || (prefix.is_empty() && name.starts_with("bazel-")) {
             continue;
         } else if file_type.is_file() {
-            let bytes = fs_err::read(entry.path())
-                .map_err(Error::io(format!("read `{}`", entry.path().display())))?;
+            let bytes = fs_err::read(entry.path()).map_err(Error::File)?;
             files.insert(rel, bytes);
         } else {
             return Err(Error::NotRegularFile {
@@ -236,6 +266,15 @@ fn collect(
         }
     }
     Ok(())
+}
+
+/// The entrypoint as a normalized root-relative path.
+pub(crate) fn normalize_entrypoint(entrypoint: &str) -> Result<String, Error> {
+    normalize(entrypoint).map_err(|reason| Error::BadPath {
+        path: entrypoint.to_owned(),
+        context: "in `index.json` field `config_entrypoint`".to_owned(),
+        reason,
+    })
 }
 
 fn list<'a>(paths: impl Iterator<Item = &'a String>) -> String {
@@ -279,6 +318,10 @@ mod tests {
         );
         let cause = std::error::Error::source(&err).unwrap().to_string();
         assert!(cause.starts_with("unknown field `binary_repo`"), "{cause}");
+        assert!(
+            !cause.contains("line"),
+            "the position is said once: {cause}"
+        );
     }
 
     #[test]
@@ -307,13 +350,65 @@ mod tests {
     #[test]
     fn an_index_is_not_a_config_image() {
         let bytes = br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}"#;
-        let err = ConfigImage::from_manifest::<Error>(&crate::sha256(bytes), bytes, |_| Ok(vec![]))
-            .unwrap_err();
+        let err = ConfigImage::from_manifest::<Error>(&crate::sha256(bytes), bytes, |_| {
+            panic!("nothing is fetched")
+        })
+        .unwrap_err();
         assert!(
             err.to_string()
                 .contains("config images are single manifests"),
             "{err}"
         );
+    }
+
+    fn manifest(layers: &[(&str, u64)]) -> Vec<u8> {
+        let layers: Vec<serde_json::Value> = layers
+            .iter()
+            .map(|(media_type, size)| {
+                serde_json::json!({"mediaType": media_type, "digest": DIGEST, "size": size})
+            })
+            .collect();
+        serde_json::to_vec(&serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": media_type::OCI_MANIFEST,
+            "config": {"mediaType": media_type::OCI_CONFIG, "digest": DIGEST, "size": 2},
+            "layers": layers,
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn manifests_are_checked_before_any_blob_is_fetched() {
+        let fetch = |_: &Descriptor| -> Result<Vec<u8>, Error> { panic!("nothing is fetched") };
+        let two = manifest(&[
+            (media_type::OCI_LAYER_TAR_GZIP, 10),
+            (media_type::OCI_LAYER_TAR_GZIP, 10),
+        ]);
+        let err = ConfigImage::from_manifest(&crate::sha256(&two), &two, fetch).unwrap_err();
+        assert!(
+            err.to_string()
+                .ends_with("has 2 layers, expected exactly one (is it a binary image?)"),
+            "{err}"
+        );
+        let big = manifest(&[(media_type::OCI_LAYER_TAR_GZIP, MAX_LAYER_SIZE + 1)]);
+        let err = ConfigImage::from_manifest(&crate::sha256(&big), &big, fetch).unwrap_err();
+        assert!(
+            matches!(err, Error::LayerTooLarge { size, .. } if size == MAX_LAYER_SIZE + 1),
+            "{err}"
+        );
+        let odd = manifest(&[("application/octet-stream", 10)]);
+        let err = ConfigImage::from_manifest(&crate::sha256(&odd), &odd, fetch).unwrap_err();
+        assert!(matches!(err, Error::MediaType { .. }), "{err}");
+    }
+
+    #[test]
+    fn unreadable_directories_are_named_once() {
+        let err = collect_config_root(Path::new("/nonexistent/root")).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "failed to read directory `/nonexistent/root`: No such file or directory (os error 2)"
+        );
+        assert!(std::error::Error::source(&err).is_none());
     }
 
     #[test]

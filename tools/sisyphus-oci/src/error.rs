@@ -7,12 +7,17 @@ use sisyphus_core::Digest;
 /// What can go wrong building or reading images and config images.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// A file or directory could not be read or written.
+    /// A file or directory could not be read or written. The error comes from `fs-err`, whose
+    /// message already names the operation and the path (`failed to read directory `x`: ...`),
+    /// so it is shown as is.
+    #[error(transparent)]
+    File(std::io::Error),
+    /// An in-memory stream (the layer's tar or gzip encoder) failed.
     #[error("failed to {action}")]
     Io {
-        /// What was being done, naming the object, e.g. "write blob `sha256:..`".
+        /// What was being done, e.g. "compress the layer".
         action: String,
-        /// The I/O error (fs-err errors name the path).
+        /// The I/O error.
         #[source]
         source: std::io::Error,
     },
@@ -45,9 +50,9 @@ pub enum Error {
         column: usize,
         /// What it should have been, e.g. "config image index".
         what: &'static str,
-        /// The parser's complaint.
+        /// The parser's complaint, without its position (the message has it).
         #[source]
-        source: serde_json::Error,
+        source: JsonProblem,
     },
     /// A directory is not an OCI image layout.
     #[error("`{dir}` is not an OCI image layout: `{missing}` is missing")]
@@ -176,6 +181,50 @@ pub enum Error {
         /// What is expected.
         expected: &'static str,
     },
+    /// A config image must have exactly one layer.
+    #[error(
+        "config image `{digest}` has {found} layers, expected exactly one (is it a binary image?)"
+    )]
+    LayerCount {
+        /// The manifest digest.
+        digest: Digest,
+        /// How many layers it has.
+        found: usize,
+    },
+    /// A config image layer is larger than [`crate::config_image::MAX_LAYER_SIZE`].
+    #[error(
+        "layer `{layer}` of config image `{digest}` has {size} bytes, more than the {limit} bytes a config image layer may have (is it a binary image?)"
+    )]
+    LayerTooLarge {
+        /// The manifest digest.
+        digest: Digest,
+        /// The layer digest.
+        layer: Digest,
+        /// The size its descriptor gives.
+        size: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// The binary image layout named for a config image cannot be used.
+    #[error("failed to read binary image `{dir}`")]
+    BinaryImage {
+        /// The layout directory.
+        dir: PathBuf,
+        /// What is wrong with it.
+        #[source]
+        source: Box<Error>,
+    },
+    /// Not exactly one of the binary image's digest and layout was given.
+    #[error("pass exactly one of `--binary-digest` and `--binary-image`")]
+    BinarySource,
+    /// The binary repository is not a plain repository reference.
+    #[error("invalid `--binary-repository` `{found}`: {reason}")]
+    BinaryRepository {
+        /// The text given.
+        found: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// The output directory exists and holds something that is not an image layout.
     #[error(
         "output directory `{dir}` is not empty and is not an OCI image layout; refusing to overwrite it"
@@ -199,12 +248,28 @@ impl Error {
         what: &'static str,
         source: serde_json::Error,
     ) -> Error {
+        let (line, column) = (source.line(), source.column());
+        let text = source.to_string();
+        let suffix = format!(" at line {line} column {column}");
+        let message = text.strip_suffix(&suffix).unwrap_or(&text).to_owned();
         Error::Json {
             file: file.into(),
-            line: source.line(),
-            column: source.column(),
+            line,
+            column,
             what,
-            source,
+            source: JsonProblem(message),
         }
     }
 }
+
+/// What a JSON parser found wrong, without the position (the [`Error::Json`] message has it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JsonProblem(pub String);
+
+impl std::fmt::Display for JsonProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for JsonProblem {}

@@ -21,13 +21,10 @@ impl LayoutWriter {
     ///
     /// # Errors
     ///
-    /// [`Error::OutputNotEmpty`] when `dir` holds anything else, [`Error::Io`].
+    /// [`Error::OutputNotEmpty`] when `dir` holds anything else, [`Error::File`].
     pub fn create(dir: &Path) -> Result<LayoutWriter, Error> {
         if dir.exists() {
-            let mut entries = fs_err::read_dir(dir).map_err(Error::io(format!(
-                "read output directory `{}`",
-                dir.display()
-            )))?;
+            let mut entries = fs_err::read_dir(dir).map_err(Error::File)?;
             if entries.next().is_some() {
                 if !dir.join("oci-layout").is_file() {
                     return Err(Error::OutputNotEmpty {
@@ -37,20 +34,17 @@ impl LayoutWriter {
                 for name in ["index.json", "oci-layout"] {
                     let path = dir.join(name);
                     if path.exists() {
-                        fs_err::remove_file(&path)
-                            .map_err(Error::io(format!("remove the old `{}`", path.display())))?;
+                        fs_err::remove_file(&path).map_err(Error::File)?;
                     }
                 }
                 let blobs = dir.join("blobs");
                 if blobs.exists() {
-                    fs_err::remove_dir_all(&blobs)
-                        .map_err(Error::io(format!("remove the old `{}`", blobs.display())))?;
+                    fs_err::remove_dir_all(&blobs).map_err(Error::File)?;
                 }
             }
         }
         let blobs = dir.join("blobs").join("sha256");
-        fs_err::create_dir_all(&blobs)
-            .map_err(Error::io(format!("create `{}`", blobs.display())))?;
+        fs_err::create_dir_all(&blobs).map_err(Error::File)?;
         write_file(&dir.join("oci-layout"), OCI_LAYOUT_FILE.as_bytes())?;
         Ok(LayoutWriter {
             dir: dir.to_owned(),
@@ -61,7 +55,7 @@ impl LayoutWriter {
     ///
     /// # Errors
     ///
-    /// [`Error::Io`].
+    /// [`Error::File`].
     pub fn add_blob(&self, media_type: &str, bytes: &[u8]) -> Result<Descriptor, Error> {
         let descriptor = Descriptor::of(media_type, bytes);
         let path = blob_path(&self.dir, &descriptor.digest);
@@ -75,7 +69,7 @@ impl LayoutWriter {
     ///
     /// # Errors
     ///
-    /// [`Error::MissingBlob`], [`Error::DigestMismatch`], [`Error::Io`].
+    /// [`Error::MissingBlob`], [`Error::DigestMismatch`], [`Error::File`].
     pub fn copy_blob(&self, from: &Layout, descriptor: &Descriptor) -> Result<(), Error> {
         let bytes = from.read_blob(descriptor)?;
         let path = blob_path(&self.dir, &descriptor.digest);
@@ -89,7 +83,7 @@ impl LayoutWriter {
     ///
     /// # Errors
     ///
-    /// [`Error::Io`].
+    /// [`Error::File`].
     pub fn finish(self, manifest: Descriptor) -> Result<Digest, Error> {
         let digest = manifest.digest.clone();
         let index = ImageIndex {
@@ -113,10 +107,9 @@ pub fn blob_path(dir: &Path, digest: &Digest) -> PathBuf {
 fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     use std::os::unix::fs::PermissionsExt as _;
     let tmp = path.with_extension("tmp-sisyphus");
-    fs_err::write(&tmp, bytes).map_err(Error::io(format!("write `{}`", path.display())))?;
-    fs_err::set_permissions(&tmp, std::fs::Permissions::from_mode(0o644))
-        .map_err(Error::io(format!("set the mode of `{}`", path.display())))?;
-    fs_err::rename(&tmp, path).map_err(Error::io(format!("write `{}`", path.display())))
+    fs_err::write(&tmp, bytes).map_err(Error::File)?;
+    fs_err::set_permissions(&tmp, std::fs::Permissions::from_mode(0o644)).map_err(Error::File)?;
+    fs_err::rename(&tmp, path).map_err(Error::File)
 }
 
 /// A layout directory opened for reading.
@@ -124,7 +117,6 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
 pub struct Layout {
     dir: PathBuf,
     index: ImageIndex,
-    index_bytes: Vec<u8>,
 }
 
 impl Layout {
@@ -132,7 +124,7 @@ impl Layout {
     ///
     /// # Errors
     ///
-    /// [`Error::NotALayout`], [`Error::Json`], [`Error::Io`].
+    /// [`Error::NotALayout`], [`Error::Json`], [`Error::File`].
     pub fn open(dir: &Path) -> Result<Layout, Error> {
         for missing in ["oci-layout", "index.json"] {
             if !dir.join(missing).is_file() {
@@ -143,8 +135,7 @@ impl Layout {
             }
         }
         let index_path = dir.join("index.json");
-        let index_bytes = fs_err::read(&index_path)
-            .map_err(Error::io(format!("read `{}`", index_path.display())))?;
+        let index_bytes = fs_err::read(&index_path).map_err(Error::File)?;
         let index = spec::from_json(
             &index_path.display().to_string(),
             "image layout index",
@@ -153,23 +144,12 @@ impl Layout {
         Ok(Layout {
             dir: dir.to_owned(),
             index,
-            index_bytes,
         })
     }
 
     /// The layout directory.
     pub fn dir(&self) -> &Path {
         &self.dir
-    }
-
-    /// The layout's `index.json`.
-    pub fn index(&self) -> &ImageIndex {
-        &self.index
-    }
-
-    /// The layout's `index.json` bytes.
-    pub fn index_bytes(&self) -> &[u8] {
-        &self.index_bytes
     }
 
     /// The one manifest or index the layout's `index.json` points to.
@@ -191,7 +171,7 @@ impl Layout {
     ///
     /// # Errors
     ///
-    /// [`Error::MissingBlob`], [`Error::DigestMismatch`], [`Error::SizeMismatch`], [`Error::Io`].
+    /// [`Error::MissingBlob`], [`Error::DigestMismatch`], [`Error::SizeMismatch`], [`Error::File`].
     pub fn read_blob(&self, descriptor: &Descriptor) -> Result<Vec<u8>, Error> {
         let bytes = self.read_blob_unchecked(&descriptor.digest)?;
         descriptor.verify(
@@ -205,21 +185,6 @@ impl Layout {
         Ok(bytes)
     }
 
-    /// Read a blob by digest and check its digest.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::MissingBlob`], [`Error::DigestMismatch`], [`Error::Io`].
-    pub fn read_blob_by_digest(&self, digest: &Digest) -> Result<Vec<u8>, Error> {
-        let bytes = self.read_blob_unchecked(digest)?;
-        spec::verify_digest(
-            &format!("blob `{digest}` of image layout `{}`", self.dir.display()),
-            digest,
-            &bytes,
-        )?;
-        Ok(bytes)
-    }
-
     fn read_blob_unchecked(&self, digest: &Digest) -> Result<Vec<u8>, Error> {
         let path = blob_path(&self.dir, digest);
         if !path.is_file() {
@@ -228,7 +193,7 @@ impl Layout {
                 dir: self.dir.clone(),
             });
         }
-        fs_err::read(&path).map_err(Error::io(format!("read blob `{digest}`")))
+        fs_err::read(&path).map_err(Error::File)
     }
 
     /// Every blob reachable from `index.json`, children before parents (layers and configs,

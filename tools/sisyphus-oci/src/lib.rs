@@ -19,6 +19,6 @@ pub mod reference;
 pub mod spec;
 
 pub use config_image::ConfigImage;
-pub use error::Error;
+pub use error::{Error, JsonProblem};
 pub use hash::sha256;
 pub use layout::{Layout, LayoutWriter};

@@ -129,7 +129,9 @@ impl FromStr for Reference {
             _ => (DOCKER_HUB.to_owned(), name.to_owned()),
         };
         if !is_registry(&registry) {
-            return Err(err("the registry must be `host` or `host:port`"));
+            return Err(err(
+                "the registry must be `host` or `host:port` with a port from 1 to 65535",
+            ));
         }
         let registry = if registry == "index.docker.io" || registry == "registry-1.docker.io" {
             DOCKER_HUB.to_owned()
@@ -188,8 +190,9 @@ fn is_registry(r: &str) -> bool {
             });
         (host_ok, port)
     };
-    let port_ok =
-        port.is_none_or(|p| !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()));
+    let port_ok = port.is_none_or(|p| {
+        p.bytes().all(|b| b.is_ascii_digit()) && p.parse::<u16>().is_ok_and(|n| n > 0)
+    });
     host_ok && port_ok
 }
 
@@ -252,6 +255,18 @@ mod tests {
     }
 
     #[test]
+    fn ports_are_1_to_65535() {
+        assert_eq!(parse("localhost:65535/x").registry, "localhost:65535");
+        assert_eq!(
+            "localhost:99999/x"
+                .parse::<Reference>()
+                .unwrap_err()
+                .to_string(),
+            "invalid image reference `localhost:99999/x`: the registry must be `host` or `host:port` with a port from 1 to 65535"
+        );
+    }
+
+    #[test]
     fn docker_hub_shorthand() {
         assert_eq!(parse("busybox").to_string(), "docker.io/library/busybox");
         assert_eq!(parse("busybox:1.36").tag.as_deref(), Some("1.36"));
@@ -282,6 +297,9 @@ mod tests {
             "a//b",
             "x:-bad",
             "host:port/x",
+            "localhost:99999/x",
+            "localhost:0/x",
+            "localhost:+80/x",
         ] {
             assert!(bad.parse::<Reference>().is_err(), "{bad}");
         }

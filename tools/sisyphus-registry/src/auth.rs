@@ -48,7 +48,8 @@ impl CredentialSource {
     ///
     /// # Errors
     ///
-    /// [`Error::Credentials`] when a file exists but cannot be parsed, or a helper fails.
+    /// [`Error::CredentialFile`] when a file exists but cannot be read (permissions, a
+    /// directory), [`Error::Credentials`] when it cannot be parsed or a helper fails.
     pub fn auth_for(&self, registry: &str) -> Result<RegistryAuth, Error> {
         let server = if registry == sisyphus_oci::reference::DOCKER_HUB {
             "https://index.docker.io/v1/"
@@ -56,8 +57,15 @@ impl CredentialSource {
             registry
         };
         for file in self.docker_configs.iter().chain(&self.podman_auth_files) {
-            let Ok(f) = fs_err::File::open(file) else {
-                continue;
+            let f = match fs_err::File::open(file) {
+                Ok(f) => f,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(source) => {
+                    return Err(Error::CredentialFile {
+                        registry: registry.to_owned(),
+                        source,
+                    });
+                }
             };
             let found =
                 docker_credential::get_credential_from_reader(std::io::BufReader::new(f), server);
@@ -101,6 +109,24 @@ mod tests {
             source.auth_for("localhost:5000"),
             Ok(RegistryAuth::Anonymous)
         ));
+    }
+
+    #[test]
+    fn an_unreadable_file_is_an_error_not_anonymous() {
+        let dir = tempfile::tempdir().unwrap();
+        // A path through a regular file: opening fails with ENOTDIR, which stands in for EACCES
+        // (root, who runs the tests, is never denied).
+        let file = dir.path().join("file");
+        fs_err::write(&file, "").unwrap();
+        let source = CredentialSource {
+            docker_configs: vec![file.join("config.json")],
+            podman_auth_files: vec![],
+        };
+        let err = source.auth_for("localhost:5000");
+        match err {
+            Err(Error::CredentialFile { .. }) => {}
+            other => panic!("expected a credential file error, got {other:?}"),
+        }
     }
 
     #[test]

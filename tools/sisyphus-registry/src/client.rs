@@ -25,7 +25,9 @@ pub struct ClientConfig {
 /// tokens are reused.
 pub struct Client {
     config: ClientConfig,
-    per_registry: Mutex<HashMap<String, (Arc<oci_client::Client>, RegistryAuth)>>,
+    /// An async lock: credentials are looked up (files read, helpers run) while it is held, on
+    /// the blocking thread pool, so concurrent calls for one registry look up once.
+    per_registry: tokio::sync::Mutex<HashMap<String, (Arc<oci_client::Client>, RegistryAuth)>>,
     /// For anonymous access: plain HEAD requests, without oci-client's per-request auth probe.
     http: reqwest::Client,
     /// Registries that answered an anonymous request with 401 (they want a token flow).
@@ -50,7 +52,7 @@ impl Client {
             .unwrap_or_default();
         Client {
             config,
-            per_registry: Mutex::new(HashMap::new()),
+            per_registry: tokio::sync::Mutex::new(HashMap::new()),
             http,
             wants_auth: Mutex::new(std::collections::HashSet::new()),
         }
@@ -92,19 +94,22 @@ impl Client {
             .insert(registry.to_owned());
     }
 
-    /// The HTTP client and credentials for `reference`'s registry.
-    pub(crate) fn for_registry(
+    /// The HTTP client and credentials for `reference`'s registry. The first call per registry
+    /// looks the credentials up on the blocking thread pool (credential helpers are programs).
+    pub(crate) async fn for_registry(
         &self,
         reference: &Reference,
     ) -> Result<(Arc<oci_client::Client>, RegistryAuth), Error> {
-        let mut map = self
-            .per_registry
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut map = self.per_registry.lock().await;
         if let Some((c, a)) = map.get(&reference.registry) {
             return Ok((c.clone(), a.clone()));
         }
-        let auth = self.config.credentials.auth_for(&reference.registry)?;
+        let credentials = self.config.credentials.clone();
+        let registry = reference.registry.clone();
+        let auth = tokio::task::spawn_blocking(move || credentials.auth_for(&registry))
+            .await
+            // The lookup panicked (a broken invariant): panic here too.
+            .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))?;
         let protocol = if self.is_insecure(reference) {
             ClientProtocol::Http
         } else {

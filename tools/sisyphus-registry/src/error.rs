@@ -59,6 +59,15 @@ pub enum Error {
         #[source]
         source: docker_credential::CredentialRetrievalError,
     },
+    /// A credential file exists but cannot be read.
+    #[error("failed to read the credentials for `{registry}`")]
+    CredentialFile {
+        /// The registry.
+        registry: String,
+        /// The fs-err error, naming the file.
+        #[source]
+        source: std::io::Error,
+    },
     /// Image content is invalid (bad layout, digest mismatch, bad config image).
     #[error("invalid image content for `{reference}`")]
     Content {
@@ -77,15 +86,15 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    /// A reference names a digest that a pushed or pulled manifest does not have.
-    #[error("`{reference}` points to `{actual}`, expected `{expected}`")]
-    DigestMismatch {
-        /// The reference.
-        reference: String,
-        /// Expected digest.
-        expected: Digest,
-        /// Actual digest.
-        actual: Digest,
+    /// A tag reference to push to names a digest other than the layout's.
+    #[error("the layout's digest is `{layout_digest}`, but the tag `{tag}` names `{tag_digest}`")]
+    TagDigestMismatch {
+        /// The tag reference, as given.
+        tag: String,
+        /// The digest it names.
+        tag_digest: Digest,
+        /// The digest of the layout being pushed.
+        layout_digest: Digest,
     },
     /// A reference is malformed.
     #[error(transparent)]
@@ -99,6 +108,9 @@ impl Error {
             Error::AuthenticationRequired { registry } => Some(format!(
                 "log in with `docker login {registry}` or `podman login {registry}` (credentials are read from `$DOCKER_CONFIG/config.json`, `~/.docker/config.json` and podman's `auth.json`)"
             )),
+            Error::CredentialFile { .. } => Some(
+                "fix the file's permissions, or point `DOCKER_CONFIG` or `REGISTRY_AUTH_FILE` elsewhere".to_owned(),
+            ),
             Error::Registry { source, .. } if crate::retry::is_connection(source) => Some(
                 "is the registry running and reachable? For a plain-HTTP registry that is not on localhost, pass `--insecure-registry HOST`".to_owned(),
             ),

@@ -2,12 +2,13 @@
 //! holds the extracted files of the manifest with that digest. Entries are written to a temporary
 //! directory and renamed into place, so a reader never sees a half-written entry.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use sisyphus_core::Digest;
 use sisyphus_oci::ConfigImage;
-use sisyphus_oci::spec::{self, ImageManifest, media_type};
+use sisyphus_oci::spec::media_type;
 
 use crate::client::oci_reference;
 use crate::retry::{classify, with_retries};
@@ -22,7 +23,10 @@ pub fn cache_entry(cache_dir: &Path, digest: &Digest) -> PathBuf {
 }
 
 /// Resolve `reference` and return its config image, from the cache when the digest is there,
-/// else downloaded (manifest and layers verified against their digests) and cached.
+/// else downloaded and cached. The manifest is checked first (a single image manifest with one
+/// layer of at most [`MAX_LAYER_SIZE`](sisyphus_oci::config_image::MAX_LAYER_SIZE) bytes, see
+/// [`ConfigImage::config_layer`]); only then is the layer downloaded, never more bytes than its
+/// descriptor gives, and verified against its digest.
 ///
 /// # Errors
 ///
@@ -42,7 +46,7 @@ pub async fn pull_config_image(
         return Ok((digest, ConfigImage::read_dir(&entry).map_err(content_err)?));
     }
     let pinned = reference.with_digest(digest.clone());
-    let (oci, auth) = client.for_registry(&pinned)?;
+    let (oci, auth) = client.for_registry(&pinned).await?;
     let target = oci_reference(&pinned);
     let classify_here = |e, op| {
         classify(
@@ -62,33 +66,18 @@ pub async fn pull_config_image(
     let (bytes, _) = with_retries(|| oci.pull_manifest_raw(&target, &auth, &accepted))
         .await
         .map_err(|e| classify_here(e, "pull manifest"))?;
-    spec::verify_digest(&format!("manifest of `{pinned}`"), &digest, &bytes)
-        .map_err(content_err)?;
-    let manifest: ImageManifest =
-        spec::from_json(&format!("manifest `{digest}`"), "image manifest", &bytes)
-            .map_err(content_err)?;
-    let mut blobs = BTreeMap::new();
-    for layer in &manifest.layers {
-        let out = with_retries(|| async {
-            let mut out = Vec::new();
-            oci.pull_blob(&target, layer.digest.as_str(), &mut out)
-                .await?;
-            Ok(out)
-        })
-        .await
-        .map_err(|e| classify_here(e, "pull layer"))?;
-        blobs.insert(layer.digest.clone(), out);
-    }
-    let image = ConfigImage::from_manifest(&digest, &bytes, |d| {
-        blobs
-            .get(&d.digest)
-            .cloned()
-            .ok_or_else(|| sisyphus_oci::Error::MissingBlob {
-                digest: d.digest.clone(),
-                dir: PathBuf::from(pinned.to_string()),
-            })
+    // Everything the manifest can tell (an index, several layers, a layer over the size limit)
+    // is refused before the layer is downloaded.
+    let layer = ConfigImage::config_layer(&digest, &bytes).map_err(content_err)?;
+    let data = with_retries(|| async {
+        let mut out = Capped::new(layer.size);
+        oci.pull_blob(&target, layer.digest.as_str(), &mut out)
+            .await?;
+        Ok(out.bytes)
     })
-    .map_err(content_err)?;
+    .await
+    .map_err(|e| classify_here(e, "pull layer"))?;
+    let image = ConfigImage::from_layer(&layer, &data).map_err(content_err)?;
     store(&entry, &image)?;
     Ok((digest, image))
 }
@@ -125,5 +114,62 @@ fn store(entry: &Path, image: &ConfigImage) -> Result<(), Error> {
             action: format!("store `{}`", entry.display()),
             source,
         }),
+    }
+}
+
+/// An in-memory download that refuses more bytes than the descriptor promised (a registry that
+/// sends more would otherwise fill memory).
+struct Capped {
+    bytes: Vec<u8>,
+    limit: u64,
+}
+
+impl Capped {
+    fn new(limit: u64) -> Capped {
+        Capped {
+            bytes: Vec::with_capacity(usize::try_from(limit).unwrap_or(0).min(1 << 20)),
+            limit,
+        }
+    }
+}
+
+impl tokio::io::AsyncWrite for Capped {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let this = self.get_mut();
+        if this.bytes.len() as u64 + buf.len() as u64 > this.limit {
+            return Poll::Ready(Err(std::io::Error::other(format!(
+                "the registry sent more than the {} bytes the layer's descriptor gives",
+                this.limit
+            ))));
+        }
+        this.bytes.extend_from_slice(buf);
+        Poll::Ready(Ok(buf.len()))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::AsyncWriteExt as _;
+
+    #[tokio::test]
+    async fn a_download_stops_at_the_descriptor_size() {
+        let mut out = Capped::new(4);
+        out.write_all(b"abcd").await.unwrap();
+        let err = out.write_all(b"e").await.unwrap_err();
+        assert!(err.to_string().contains("more than the 4 bytes"), "{err}");
+        assert_eq!(out.bytes, b"abcd");
     }
 }

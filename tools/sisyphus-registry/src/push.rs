@@ -56,7 +56,7 @@ pub enum PushEvent {
 ///
 /// # Errors
 ///
-/// Layout errors (missing or corrupt blobs), registry errors, and [`Error::DigestMismatch`]
+/// Layout errors (missing or corrupt blobs), registry errors, and [`Error::TagDigestMismatch`]
 /// when a tag reference carries a digest other than the layout's.
 pub async fn push_layout(
     client: &Client,
@@ -75,10 +75,10 @@ pub async fn push_layout(
         if let Some(d) = &tag.digest
             && d != &top.digest
         {
-            return Err(Error::DigestMismatch {
-                reference: tag.to_string(),
-                expected: d.clone(),
-                actual: top.digest.clone(),
+            return Err(Error::TagDigestMismatch {
+                tag: tag.to_string(),
+                tag_digest: d.clone(),
+                layout_digest: top.digest.clone(),
             });
         }
     }
@@ -106,7 +106,7 @@ async fn push_repository(
     all: &[sisyphus_oci::spec::Descriptor],
     progress: &(dyn Fn(PushEvent) + Sync),
 ) -> Result<(), Error> {
-    let (oci, auth) = client.for_registry(repo)?;
+    let (oci, auth) = client.for_registry(repo).await?;
     let blobs: Vec<_> = all.iter().filter(|d| !is_manifest(&d.media_type)).collect();
     progress(PushEvent::Start {
         repository: repo.repository_reference(),
@@ -174,7 +174,7 @@ async fn put_manifest(
     target: &Reference,
     d: &sisyphus_oci::spec::Descriptor,
 ) -> Result<(), Error> {
-    let (oci, _) = client.for_registry(target)?;
+    let (oci, _) = client.for_registry(target).await?;
     let bytes = layout.read_blob(d).map_err(|source| Error::Content {
         reference: layout.dir().display().to_string(),
         source,

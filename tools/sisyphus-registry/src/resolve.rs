@@ -27,7 +27,7 @@ pub async fn resolve(client: &Client, reference: &Reference) -> Result<Digest, E
     if let Some(d) = &reference.digest {
         return Ok(d.clone());
     }
-    let (oci, auth) = client.for_registry(reference)?;
+    let (oci, auth) = client.for_registry(reference).await?;
     let target = oci_reference(reference);
     let classify_here = |e| {
         classify(

@@ -25,7 +25,7 @@ async fn a_corrupted_blob_is_detected() {
     let tmp = tmp();
     let bin = binary_image(&path(&tmp, "bin"), "x");
     let dir = path(&tmp, "config");
-    config_image(&dir, &bin, "def main(ctx): pass\n");
+    let digest = config_image(&dir, &bin, "def main(ctx): pass\n");
     let r = reference(&format!("{}/cfg:v1", registry.host()));
     push_layout(&client, &dir, std::slice::from_ref(&r), &no_progress())
         .await
@@ -56,18 +56,22 @@ async fn a_corrupted_blob_is_detected() {
         chain.contains("failed to pull layer") && chain.contains(&layer.to_string()),
         "{chain}"
     );
+    let cache = tmp.path().join("cache");
+    assert!(!sisyphus_registry::cache_entry(&cache, &digest).exists());
     assert!(
-        !tmp.path()
-            .join("cache/config-images/sha256")
-            .join(layer.hex())
-            .exists()
-    );
-    assert!(
-        std::fs::read_dir(tmp.path().join("cache/config-images/sha256"))
+        std::fs::read_dir(cache.join("config-images/sha256"))
             .map(|d| d.count() == 0)
             .unwrap_or(true),
         "nothing cached"
     );
+
+    // The same pull once the blob is intact again is cached under the manifest digest: the
+    // check above looks at the right place.
+    let mut bytes = std::fs::read(&data).unwrap();
+    bytes[last] ^= 0xff;
+    std::fs::write(&data, bytes).unwrap();
+    pull_config_image(&client, &r, &cache).await.unwrap();
+    assert!(sisyphus_registry::cache_entry(&cache, &digest).is_dir());
 }
 
 #[tokio::test]
@@ -129,4 +133,68 @@ fn error_chain(err: &Error) -> String {
         source = s.source();
     }
     out
+}
+
+#[tokio::test]
+async fn images_that_are_not_config_images_fail_before_any_layer_is_downloaded() {
+    let registry = Registry::start();
+    let client = client();
+    let tmp = tmp();
+    let host = registry.host();
+    // A binary image with two layers (a base and one on top), and an index over a binary image.
+    let base = path(&tmp, "base");
+    binary_image(&base, "base");
+    let two = path(&tmp, "two");
+    sisyphus_oci::build::image(
+        &two,
+        &sisyphus_oci::build::ImageInput {
+            base: Some(base.clone()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let index = path(&tmp, "index");
+    sisyphus_oci::build::index(&index, std::slice::from_ref(&base)).unwrap();
+    for (dir, tag, expected) in [
+        (
+            &two,
+            "binary",
+            "layers, expected exactly one (is it a binary image?)",
+        ),
+        (&index, "index", "(config images are single manifests)"),
+    ] {
+        let r = reference(&format!("{host}/bin:{tag}"));
+        push_layout(&client, dir, std::slice::from_ref(&r), &no_progress())
+            .await
+            .unwrap();
+        registry.reset_requests();
+        let err = pull_config_image(&client, &r, &tmp.path().join("cache"))
+            .await
+            .unwrap_err();
+        let chain = error_chain(&err);
+        assert!(chain.contains(expected), "{tag}: {chain}");
+        assert_eq!(
+            count(&registry.requests(), "GET", "/blobs/"),
+            0,
+            "{tag}: no blob downloaded"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_tag_naming_another_digest_is_refused_before_pushing() {
+    let client = client();
+    let tmp = tmp();
+    let dir = path(&tmp, "config");
+    let bin = binary_image(&path(&tmp, "bin"), "x");
+    let digest = config_image(&dir, &bin, "def main(ctx): pass\n");
+    // No registry runs on this port: the check comes before any request.
+    let r = reference(&format!("127.0.0.1:9/cfg@{bin}"));
+    let err = push_layout(&client, &dir, std::slice::from_ref(&r), &no_progress())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!("the layout's digest is `{digest}`, but the tag `{r}` names `{bin}`")
+    );
 }

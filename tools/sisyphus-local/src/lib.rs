@@ -40,6 +40,29 @@ pub enum Error {
         /// The shared number.
         number: u16,
     },
+    /// Two FileVariables would be mounted at the same container path.
+    #[error("FileVariables `{first}` and `{second}` are both mounted at `{path}`")]
+    MountClash {
+        /// One variable.
+        first: String,
+        /// The other.
+        second: String,
+        /// The container path.
+        path: String,
+    },
+    /// A path cannot be given to podman's `--mount`, whose value is a comma-separated list of
+    /// `key=value` options.
+    #[error(
+        "cannot mount {side} path `{path}` of FileVariable `{variable}`: podman's `--mount` cannot take a path containing `,`, `\"` or a line break"
+    )]
+    MountPath {
+        /// The variable.
+        variable: String,
+        /// `host` or `container`.
+        side: &'static str,
+        /// The path.
+        path: String,
+    },
     /// The child process could not be started.
     #[error("failed to start `{program}`")]
     Spawn {

@@ -43,6 +43,25 @@ pub async fn run(
     terminal: TerminalSignals,
 ) -> Result<u8, Error> {
     let name = program.display().to_string();
+    // Listen before spawning: a signal arriving between spawn and listen would otherwise kill
+    // us with the default action and leave the child running without a parent that waits.
+    // SIGINT/SIGQUIT are always listened to, so that they do not kill us before the child exits.
+    let forward_terminal = terminal == TerminalSignals::Forward;
+    let kinds = [
+        (SignalKind::terminate(), Signal::SIGTERM),
+        (SignalKind::hangup(), Signal::SIGHUP),
+        (SignalKind::user_defined1(), Signal::SIGUSR1),
+        (SignalKind::user_defined2(), Signal::SIGUSR2),
+        (SignalKind::interrupt(), Signal::SIGINT),
+        (SignalKind::quit(), Signal::SIGQUIT),
+    ];
+    let mut streams = Vec::new();
+    for (kind, sig) in kinds {
+        if let Ok(stream) = signal(kind) {
+            streams.push((stream, sig));
+        }
+    }
+
     let mut child = tokio::process::Command::new(program)
         .args(args)
         .env_clear()
@@ -58,22 +77,9 @@ pub async fn run(
         .and_then(|id| i32::try_from(id).ok())
         .map(Pid::from_raw);
 
-    let mut kinds = vec![
-        (SignalKind::terminate(), Signal::SIGTERM),
-        (SignalKind::hangup(), Signal::SIGHUP),
-        (SignalKind::user_defined1(), Signal::SIGUSR1),
-        (SignalKind::user_defined2(), Signal::SIGUSR2),
-    ];
-    // Always listen to SIGINT/SIGQUIT so that we are not killed by them before the child exits.
-    let forward_terminal = terminal == TerminalSignals::Forward;
-    kinds.push((SignalKind::interrupt(), Signal::SIGINT));
-    kinds.push((SignalKind::quit(), Signal::SIGQUIT));
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Signal>();
     let mut listeners = Vec::new();
-    for (kind, sig) in kinds {
-        let Ok(mut stream) = signal(kind) else {
-            continue;
-        };
+    for (mut stream, sig) in streams {
         let tx = tx.clone();
         listeners.push(tokio::spawn(async move {
             while stream.recv().await.is_some() {
@@ -103,4 +109,25 @@ pub async fn run(
         l.abort();
     }
     Ok(exit_code(status))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A SIGTERM that arrives as soon as the child starts is forwarded to it (the listeners
+    /// exist before the spawn), and the child's death by that signal gives 128 + 15.
+    #[tokio::test]
+    async fn an_early_sigterm_reaches_the_child() {
+        let script = "kill -TERM $PPID; sleep 5; exit 3";
+        let code = run(
+            Path::new("/bin/sh"),
+            &["-c".into(), script.into()],
+            &[],
+            TerminalSignals::Forward,
+        )
+        .await
+        .unwrap();
+        assert_eq!(code, 128 + 15);
+    }
 }

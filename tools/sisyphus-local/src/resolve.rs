@@ -2,10 +2,9 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::path::Path;
 
 use serde::Serialize;
-use sisyphus_core::app::{Application, Protocol, Value};
+use sisyphus_core::app::{Application, Protocol, Value, Variable};
 use sisyphus_core::names::{host_env_var, port_env_var};
 
 use crate::Error;
@@ -127,7 +126,8 @@ pub struct LocalRun {
     pub env: Vec<EnvEntry>,
     /// Ports active in the environment, sorted by name.
     pub ports: Vec<LocalPort>,
-    /// Files to provide, sorted by variable name.
+    /// Files to provide, sorted by variable name, then container path (one variable used at two
+    /// paths is mounted twice).
     pub files: Vec<FileMount>,
 }
 
@@ -138,6 +138,8 @@ pub struct LocalArg {
     pub value: String,
     /// Whether it is a secret (masked when printed).
     pub secret: bool,
+    /// The StringVariable it came from, if any.
+    pub variable: Option<String>,
 }
 
 /// The base environment a `run-config` child gets before the config's variables: these names,
@@ -174,91 +176,17 @@ pub fn base_env(host: &HostEnv, pass: &[String]) -> Vec<(String, String)> {
 /// Resolve `app`'s values against `host` for `target`.
 ///
 /// `StringVariable("secret-token")` reads `SECRET_TOKEN`; `FileVariable(name="google-credentials")`
-/// reads a host file path from `GOOGLE_CREDENTIALS` (the file must exist); `Port(name="http")`
-/// takes `PORT_HTTP` when set.
+/// reads a host file path from `GOOGLE_CREDENTIALS` (the file must exist; it is made absolute);
+/// `Port(name="http")` takes `PORT_HTTP` when set.
 ///
 /// # Errors
 ///
 /// [`Error::MissingVariables`] listing every unset or broken variable at once; a bad or clashing
-/// `PORT_*` override.
+/// `PORT_*` override; two FileVariables at one container path.
 pub fn resolve(app: &Application, host: &HostEnv, target: Target) -> Result<LocalRun, Error> {
     let ports = resolve_ports(app, host)?;
-    let mut missing = Vec::new();
-    let mut files: BTreeMap<String, FileMount> = BTreeMap::new();
-    let mut strings: BTreeMap<String, Option<String>> = BTreeMap::new();
-    for var in app.variables() {
-        let name = var.name().to_owned();
-        let env_var = host_env_var(&name);
-        match var {
-            sisyphus_core::app::Variable::String { .. } => match host.get(&env_var) {
-                Some(v) => {
-                    strings.insert(name, Some(v.to_owned()));
-                }
-                None => missing.push(Missing {
-                    variable: name,
-                    env_var,
-                    problem: MissingProblem::StringUnset,
-                }),
-            },
-            sisyphus_core::app::Variable::File { path, .. } => match host.get(&env_var) {
-                Some(host_path) if Path::new(host_path).is_file() => {
-                    files.insert(
-                        name.clone(),
-                        FileMount {
-                            variable: name,
-                            host_path: host_path.to_owned(),
-                            container_path: path,
-                        },
-                    );
-                }
-                Some(host_path) => missing.push(Missing {
-                    variable: name,
-                    env_var,
-                    problem: MissingProblem::FileNotFound(host_path.to_owned()),
-                }),
-                None => missing.push(Missing {
-                    variable: name,
-                    env_var,
-                    problem: MissingProblem::FileUnset,
-                }),
-            },
-        }
-    }
-    if !missing.is_empty() {
-        missing.sort_by(|a, b| a.variable.cmp(&b.variable));
-        missing.dedup_by(|a, b| a.variable == b.variable);
-        return Err(Error::MissingVariables(missing));
-    }
-    let value_of = |value: &Value| -> LocalArg {
-        match value {
-            Value::Literal { value } => LocalArg {
-                value: value.clone(),
-                secret: false,
-            },
-            Value::StringVariable { name } => LocalArg {
-                value: strings.get(name).cloned().flatten().unwrap_or_default(),
-                secret: true,
-            },
-            Value::FileVariable { name, path } => LocalArg {
-                value: match target {
-                    Target::Host => files
-                        .get(name)
-                        .map(|f| f.host_path.clone())
-                        .unwrap_or_else(|| path.clone()),
-                    Target::Container => path.clone(),
-                },
-                secret: false,
-            },
-            Value::Port { name } => LocalArg {
-                value: ports
-                    .iter()
-                    .find(|p| &p.name == name)
-                    .map(|p| p.number.to_string())
-                    .unwrap_or_default(),
-                secret: false,
-            },
-        }
-    };
+    let variables = read_variables(app, host)?;
+    let value_of = |value: &Value| variables.value_of(value, &ports, target);
     let args = app.args.iter().map(value_of).collect();
     let env = app
         .env
@@ -276,8 +204,123 @@ pub fn resolve(app: &Application, host: &HostEnv, target: Target) -> Result<Loca
         args,
         env,
         ports,
-        files: files.into_values().collect(),
+        files: variables.files.into_values().collect(),
     })
+}
+
+/// The host values of an application's variables.
+struct Variables {
+    /// StringVariable name → value.
+    strings: BTreeMap<String, String>,
+    /// (FileVariable name, container path) → mount: one variable may be used at several paths.
+    files: BTreeMap<(String, String), FileMount>,
+}
+
+/// Read every variable `app` uses from `host`; all problems are reported at once.
+fn read_variables(app: &Application, host: &HostEnv) -> Result<Variables, Error> {
+    let mut missing = Vec::new();
+    let mut variables = Variables {
+        strings: BTreeMap::new(),
+        files: BTreeMap::new(),
+    };
+    for var in app.variables() {
+        let name = var.name().to_owned();
+        let env_var = host_env_var(&name);
+        let problem = match (var, host.get(&env_var)) {
+            (Variable::String { .. }, Some(value)) => {
+                variables.strings.insert(name, value.to_owned());
+                continue;
+            }
+            (Variable::String { .. }, None) => MissingProblem::StringUnset,
+            (Variable::File { path, .. }, Some(host_path)) => match host_file(host_path) {
+                Some(absolute) => {
+                    let mount = FileMount {
+                        variable: name.clone(),
+                        host_path: absolute,
+                        container_path: path.clone(),
+                    };
+                    variables.files.insert((name, path), mount);
+                    continue;
+                }
+                None => MissingProblem::FileNotFound(host_path.to_owned()),
+            },
+            (Variable::File { .. }, None) => MissingProblem::FileUnset,
+        };
+        missing.push(Missing {
+            variable: name,
+            env_var,
+            problem,
+        });
+    }
+    if !missing.is_empty() {
+        missing.sort_by(|a, b| a.variable.cmp(&b.variable));
+        missing.dedup_by(|a, b| a.variable == b.variable);
+        return Err(Error::MissingVariables(missing));
+    }
+    check_mount_paths(&variables.files)?;
+    Ok(variables)
+}
+
+/// The absolute path of a regular file named by a FileVariable's env var, if it is one.
+fn host_file(path: &str) -> Option<String> {
+    let absolute = std::fs::canonicalize(path).ok()?;
+    if !absolute.is_file() {
+        return None;
+    }
+    absolute.into_os_string().into_string().ok()
+}
+
+/// Two variables mounted at one container path would hide one another.
+fn check_mount_paths(files: &BTreeMap<(String, String), FileMount>) -> Result<(), Error> {
+    let mut by_path: BTreeMap<&str, &str> = BTreeMap::new();
+    for mount in files.values() {
+        if let Some(first) = by_path.insert(&mount.container_path, &mount.variable) {
+            return Err(Error::MountClash {
+                first: first.to_owned(),
+                second: mount.variable.clone(),
+                path: mount.container_path.clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
+impl Variables {
+    /// The text a value becomes for `target`.
+    fn value_of(&self, value: &Value, ports: &[LocalPort], target: Target) -> LocalArg {
+        let (text, secret) = match value {
+            Value::Literal { value } => (value.clone(), false),
+            Value::StringVariable { name } => {
+                (self.strings.get(name).cloned().unwrap_or_default(), true)
+            }
+            Value::FileVariable { name, path } => match target {
+                Target::Host => (
+                    self.files
+                        .get(&(name.clone(), path.clone()))
+                        .map_or_else(|| path.clone(), |f| f.host_path.clone()),
+                    false,
+                ),
+                Target::Container => (path.clone(), false),
+            },
+            Value::Port { name } => (
+                ports
+                    .iter()
+                    .find(|p| &p.name == name)
+                    .map(|p| p.number.to_string())
+                    .unwrap_or_default(),
+                false,
+            ),
+        };
+        let variable = match value {
+            Value::StringVariable { name } => Some(name.clone()),
+            _ => None,
+        };
+        LocalArg {
+            value: text,
+            secret,
+            variable,
+        }
+    }
 }
 
 fn resolve_ports(app: &Application, host: &HostEnv) -> Result<Vec<LocalPort>, Error> {
@@ -314,6 +357,8 @@ fn resolve_ports(app: &Application, host: &HostEnv) -> Result<Vec<LocalPort>, Er
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use super::*;
     use sisyphus_core::app::{EnvVar, Port};
 
@@ -374,9 +419,8 @@ mod tests {
 
     #[test]
     fn resolves_values_for_host_and_container() {
-        let dir = std::env::temp_dir().join(format!("sisyphus-local-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let creds = dir.join("creds.json");
+        let dir = tempfile::tempdir().unwrap();
+        let creds = dir.path().canonicalize().unwrap().join("creds.json");
         std::fs::write(&creds, "{}").unwrap();
         let host: HostEnv = [
             ("SECRET_TOKEN", "s3cret"),
@@ -394,6 +438,71 @@ mod tests {
         let run = resolve(&app(), &host, Target::Container).unwrap();
         assert_eq!(run.env[1].value, "/etc/creds.json");
         assert_eq!(run.files[0].host_path, creds.to_str().unwrap());
+    }
+
+    #[test]
+    fn one_file_variable_at_two_paths_is_mounted_twice() {
+        let dir = tempfile::tempdir().unwrap();
+        let creds = dir.path().canonicalize().unwrap().join("c.json");
+        std::fs::write(&creds, "{}").unwrap();
+        let file = |path: &str| Value::FileVariable {
+            name: "c".into(),
+            path: path.into(),
+        };
+        let env = |name: &str, value| EnvVar {
+            name: name.into(),
+            value,
+        };
+        let app = Application {
+            env: vec![env("A", file("/a.json")), env("B", file("/b.json"))],
+            ..Application::default()
+        };
+        // A relative path on the host is made absolute.
+        let relative = pathdiff(&creds);
+        let host: HostEnv = [("C", relative.as_str())].into_iter().collect();
+        let run = resolve(&app, &host, Target::Container).unwrap();
+        let mounts: Vec<(&str, &str)> = run
+            .files
+            .iter()
+            .map(|f| (f.host_path.as_str(), f.container_path.as_str()))
+            .collect();
+        let host_path = creds.to_str().unwrap();
+        assert_eq!(mounts, [(host_path, "/a.json"), (host_path, "/b.json")]);
+        assert_eq!(run.env[0].value, "/a.json");
+        assert_eq!(run.env[1].value, "/b.json");
+        let run = resolve(&app, &host, Target::Host).unwrap();
+        assert_eq!(run.env[1].value, host_path);
+    }
+
+    /// `path` relative to the current directory (`../..` up to the root, then down).
+    fn pathdiff(path: &Path) -> String {
+        let cwd = std::env::current_dir().unwrap();
+        let ups = cwd.components().count() - 1;
+        let rest = path.strip_prefix("/").unwrap();
+        format!("{}{}", "../".repeat(ups), rest.display())
+    }
+
+    #[test]
+    fn two_file_variables_at_one_path_clash() {
+        let dir = tempfile::tempdir().unwrap();
+        let creds = dir.path().join("c.json");
+        std::fs::write(&creds, "{}").unwrap();
+        let file = |name: &str| Value::FileVariable {
+            name: name.into(),
+            path: "/etc/c.json".into(),
+        };
+        let app = Application {
+            args: vec![file("a"), file("b")],
+            ..Application::default()
+        };
+        let p = creds.to_str().unwrap();
+        let host: HostEnv = [("A", p), ("B", p)].into_iter().collect();
+        assert_eq!(
+            resolve(&app, &host, Target::Container)
+                .unwrap_err()
+                .to_string(),
+            "FileVariables `a` and `b` are both mounted at `/etc/c.json`"
+        );
     }
 
     #[test]

@@ -1,15 +1,40 @@
 //! The one error renderer: `error: <message>`, one `  Caused by: <cause>` line per source, and a
-//! `hint:` when we know what to do. Also sets up logging (`-v`, `RUST_LOG`) on stderr.
+//! `hint:` when we know what to do. Also the one format of load problems ([`load_problem`]) and
+//! logging setup (`-v`, `RUST_LOG`) on stderr.
+//!
+//! Hints come from one place, the error chain, in two forms: a [`Hint`] value attached with
+//! `.context(Hint(..))` (see [`HintExt`]), and library errors that know what to do
+//! (`sisyphus_registry::Error::hint`, also found when wrapped by resolve errors).
 
 #![allow(clippy::print_stderr)]
 
 use std::fmt;
 use std::io::IsTerminal;
 
-/// A hint attached to an error with `anyhow::Context`-style wrapping: `err.context(Hint(..))` is
-/// not used; instead return `Err(anyhow::Error::new(HintedError { .. }))`.
+/// What the user can do about an error, attached to the chain with `.context(Hint(..))` (or
+/// [`HintExt::hint`]) below the message it explains: the renderer prints it as `hint:`, never as
+/// a cause.
 #[derive(Debug)]
 pub struct Hint(pub String);
+
+/// `.hint("...")` on results: attach a [`Hint`] to the error, if any.
+pub trait HintExt<T> {
+    /// Attach `hint` to the error.
+    ///
+    /// # Errors
+    ///
+    /// The error, with the hint in its chain.
+    fn hint(self, hint: impl Into<String>) -> anyhow::Result<T>;
+}
+
+impl<T, E> HintExt<T> for Result<T, E>
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    fn hint(self, hint: impl Into<String>) -> anyhow::Result<T> {
+        self.map_err(|e| anyhow::Error::new(e).context(Hint(hint.into())))
+    }
+}
 
 impl fmt::Display for Hint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -25,15 +50,31 @@ pub fn print_error(err: &anyhow::Error) {
 }
 
 /// Render an error chain: `error: <message>`, `  Caused by: <cause>` per source, then
-/// `hint: ...` for any [`Hint`] found in the chain (hints are not printed as causes).
+/// `hint: ...` for any [`Hint`] in the chain and any registry error there that has one (hints
+/// are not printed as causes; the same hint is printed once).
 pub fn render_error(err: &anyhow::Error) -> String {
+    render_chain(err.chain())
+}
+
+/// [`render_error`] for a library error not wrapped in anyhow.
+pub fn render_std_error(err: &(dyn std::error::Error + 'static)) -> String {
+    render_chain(std::iter::successors(Some(err), |e| e.source()))
+}
+
+fn render_chain<'a>(chain: impl Iterator<Item = &'a (dyn std::error::Error + 'static)>) -> String {
     let mut out = String::new();
-    let mut hints = Vec::new();
+    let mut hints: Vec<String> = Vec::new();
     let mut first = true;
-    for cause in err.chain() {
+    for cause in chain {
         if let Some(hint) = cause.downcast_ref::<Hint>() {
             hints.push(hint.0.clone());
             continue;
+        }
+        if let Some(hint) = cause
+            .downcast_ref::<sisyphus_registry::Error>()
+            .and_then(sisyphus_registry::Error::hint)
+        {
+            hints.push(hint);
         }
         let text = cause.to_string();
         if first {
@@ -49,10 +90,18 @@ pub fn render_error(err: &anyhow::Error) -> String {
             }
         }
     }
+    hints.dedup();
     for hint in hints {
         out.push_str(&format!("\nhint: {hint}\n"));
     }
     out
+}
+
+/// One problem found while loading a production folder: `error: <file>:<line>:<column>:
+/// <message>`, the file relative to the monitored directory (as `plan`, `render` and the corpus
+/// print it).
+pub fn load_problem(d: &sisyphus_load::Diagnostic) -> String {
+    format!("error: {}: {}\n", d.location, d.message)
 }
 
 /// Log to stderr: warnings by default, more with `-v`/`-vv`, or as `RUST_LOG` says.
@@ -85,6 +134,34 @@ mod tests {
         assert_eq!(
             render_error(&err),
             "error: failed to evaluate `main.star`\n  Caused by: cluster is unknown\n\nhint: pass `--cluster`\n"
+        );
+    }
+
+    #[test]
+    fn registry_errors_bring_their_hint_from_anywhere_in_the_chain() {
+        let registry = sisyphus_registry::Error::AuthenticationRequired {
+            registry: "r.example".into(),
+        };
+        let expected = registry.hint().expect("a hint");
+        let err = anyhow::Error::new(registry).context("failed to pull config image `x`");
+        let text = render_error(&err);
+        assert_eq!(
+            text,
+            format!(
+                "error: failed to pull config image `x`\n  Caused by: authentication required for `r.example`\n\nhint: {expected}\n"
+            )
+        );
+    }
+
+    #[test]
+    fn hint_ext_attaches_below_the_message() {
+        let err = Err::<(), _>(std::io::Error::other("gone"))
+            .hint("try again")
+            .map_err(|e| e.context("failed to do it"))
+            .unwrap_err();
+        assert_eq!(
+            render_error(&err),
+            "error: failed to do it\n  Caused by: gone\n\nhint: try again\n"
         );
     }
 }

@@ -1,5 +1,6 @@
 //! The Sisyphus CLI as a library: argument definitions ([`cli`]), one module per command
-//! ([`commands`]), the error renderer ([`diagnostics`]) and exit codes ([`exit`]).
+//! ([`commands`]), the error renderer ([`diagnostics`]), stdout ([`printer`]), the environment
+//! ([`settings`]) and exit codes ([`exit`]).
 //!
 //! The binary in `main.rs` only parses arguments and calls [`run`]. Domain logic lives in the
 //! `sisyphus-*` library crates; the command modules glue them to the terminal.
@@ -8,6 +9,7 @@ pub mod cli;
 pub mod commands;
 pub mod diagnostics;
 pub mod exit;
+pub mod printer;
 pub mod settings;
 
 pub use exit::ExitStatus;
@@ -17,6 +19,8 @@ pub fn run(cli: cli::Cli) -> ExitStatus {
     diagnostics::init_logging(cli.global.verbose);
     match commands::dispatch(cli) {
         Ok(status) => status,
+        // The reader of our output went away (`| head`): not an error.
+        Err(err) if err.chain().any(|c| c.is::<printer::StdoutClosed>()) => ExitStatus::Success,
         Err(err) => {
             diagnostics::print_error(&err);
             ExitStatus::Error

@@ -1,10 +1,15 @@
-//! The process environment, read once: the only place the CLI reads environment variables.
+//! The process environment, read once: the only place the CLI's own code reads environment
+//! variables.
 //!
 //! Commands ask for what they need ([`host_env`], [`cache_dir`], [`no_color`]) instead of
 //! calling `std::env` themselves, so what a command depends on is visible here. Variables whose
 //! name or value is not UTF-8 are left out (std's `env::vars` would panic on them).
+//!
+//! Read elsewhere, by libraries: clap reads the flag fallbacks declared with `env = ...`
+//! (`MONITOR_DIRECTORY`, `SISYPHUS_PODMAN`, listed in `--help`), tracing-subscriber reads
+//! `RUST_LOG`, and `docker_credential` reads `PATH` to find credential helpers.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use anyhow::bail;
@@ -32,15 +37,43 @@ pub fn no_color() -> bool {
     host_env().get("NO_COLOR").is_some()
 }
 
-/// The config image cache: `$XDG_CACHE_HOME/sisyphus`, else `~/.cache/sisyphus`.
+/// The config image cache: `$XDG_CACHE_HOME/sisyphus`, else `$HOME/.cache/sisyphus`. An empty
+/// or relative value counts as unset (the XDG base directory rule), so the cache never lands in
+/// the current directory.
 ///
 /// # Errors
 ///
-/// Neither `XDG_CACHE_HOME` nor `HOME` is set.
+/// Neither `XDG_CACHE_HOME` nor `HOME` is set to an absolute path.
 pub fn cache_dir() -> anyhow::Result<PathBuf> {
-    match (var("XDG_CACHE_HOME"), var("HOME")) {
-        (Some(dir), _) if !dir.is_empty() => Ok(Path::new(&dir).join("sisyphus")),
-        (_, Some(home)) => Ok(Path::new(&home).join(".cache").join("sisyphus")),
-        _ => bail!("cannot find a cache directory: set `XDG_CACHE_HOME` or `HOME`"),
+    cache_dir_from(var("XDG_CACHE_HOME"), var("HOME"))
+}
+
+fn cache_dir_from(xdg_cache_home: Option<String>, home: Option<String>) -> anyhow::Result<PathBuf> {
+    let absolute = |v: Option<String>| v.map(PathBuf::from).filter(|p| p.is_absolute());
+    match (absolute(xdg_cache_home), absolute(home)) {
+        (Some(dir), _) => Ok(dir.join("sisyphus")),
+        (None, Some(home)) => Ok(home.join(".cache").join("sisyphus")),
+        (None, None) => bail!(
+            "cannot find a cache directory: set `XDG_CACHE_HOME` or `HOME` to an absolute path"
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_or_relative_values_count_as_unset() {
+        let s = |v: &str| Some(v.to_owned());
+        let dir = |x, h| cache_dir_from(x, h).map_err(|e| e.to_string());
+        assert_eq!(dir(s("/x"), s("/h")), Ok(PathBuf::from("/x/sisyphus")));
+        assert_eq!(dir(s(""), s("/h")), Ok(PathBuf::from("/h/.cache/sisyphus")));
+        assert_eq!(
+            dir(s("rel"), s("/h")),
+            Ok(PathBuf::from("/h/.cache/sisyphus"))
+        );
+        assert!(dir(None, s("")).is_err());
+        assert!(dir(s("."), s("home")).is_err());
     }
 }

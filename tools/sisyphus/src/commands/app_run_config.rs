@@ -1,7 +1,5 @@
 //! `sisyphus app run-config`: run a local binary with the args and env its config gives it.
 
-#![allow(clippy::print_stdout)]
-
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
@@ -66,7 +64,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitStatus> {
     argv.extend(args.extra.iter().cloned());
 
     if args.print {
-        println!("{}", printable(&program, &local, &env, &args.extra)?);
+        crate::printer::stdout_line(&printable(&program, &local, &env, &args.extra)?)?;
         return Ok(ExitStatus::Success);
     }
     run_child(&program, &argv, &env)

@@ -2,10 +2,14 @@
 //!
 //! Resolve and pull the config image (cached by digest), evaluate its Starlark like
 //! `run-config`, resolve variables from the host environment for a container, and run
-//! `podman run` with the pinned binary image. Secret values reach podman through its
-//! environment, never its argv.
-
-#![allow(clippy::print_stdout, reason = "--print writes data to stdout")]
+//! `podman run` with the pinned binary image.
+//!
+//! podman gets the whole host environment (rootless podman and private pulls need
+//! `XDG_RUNTIME_DIR`, `REGISTRY_AUTH_FILE`, `CONTAINERS_*`, proxies...; podman passes none of it
+//! into the container except the `--env NAME` ones) plus the secret values. Secret env values
+//! reach podman through its environment, never its argv. A StringVariable used as an argument
+//! cannot be hidden (podman does not expand variables in arguments): its value is on podman's
+//! command line; we warn, and `--print` masks it.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -42,7 +46,9 @@ pub struct Args {
     /// registry when it is insecure).
     #[command(flatten)]
     pub registry: RegistryArgs,
-    /// Print the podman argv and env as JSON (secret values masked) instead of running.
+    /// Print the podman argv and the variables added to podman's environment as JSON (secret
+    /// values masked) instead of running. podman also gets the rest of your environment; it
+    /// passes none of it into the container.
     #[arg(long)]
     pub print: bool,
     /// Extra arguments for the binary, after the config's args.
@@ -72,11 +78,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitStatus> {
     warn_unknown_environment(&app, &args.context.environment);
     let local = sisyphus_local::resolve(&app, host, Target::Container)
         .with_context(|| format!("cannot run config image `{reference}` locally"))?;
-    if local.args.iter().any(|a| a.secret) {
-        tracing::warn!(
-            "the config passes a StringVariable as an argument: its value is visible in podman's command line"
-        );
-    }
 
     let binary: Reference = image
         .index
@@ -91,21 +92,30 @@ pub fn run(args: Args) -> anyhow::Result<ExitStatus> {
             .map(|a| a.to_string_lossy().into_owned())
             .collect(),
     };
-    let podman = invocation(&local, &binary.to_string(), &options);
-    let env = overlay_env(sisyphus_local::base_env(host, &[]), podman.env.clone());
+    let podman = invocation(&local, &binary.to_string(), &options)
+        .with_context(|| format!("cannot run config image `{reference}` locally"))?;
 
     if args.print {
-        let masked = masked_env(&env, |k| podman.env.iter().any(|(name, _)| name == k));
+        let added = masked_env(&podman.env, |_| true);
         let out = serde_json::json!({
             "config_image": format!("{}@{digest}", reference.repository_reference()),
             "program": args.podman,
-            "argv": podman.args,
-            "env": masked,
+            "argv": podman.masked_args(),
+            "env": added,
         });
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        crate::printer::stdout_line(&serde_json::to_string_pretty(&out)?)?;
         return Ok(ExitStatus::Success);
     }
 
+    for (_, variable) in &podman.secret_args {
+        tracing::warn!(
+            "StringVariable `{variable}` is an argument: podman gets its value on its command line, where other users of this machine can see it (`ps`); use it through an env var in the config to keep it off the command line"
+        );
+    }
+    let env = overlay_env(
+        host.0.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        podman.env.clone(),
+    );
     let program = find_program(
         &args.podman,
         host,

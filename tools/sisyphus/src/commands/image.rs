@@ -4,19 +4,15 @@
 //! module reads the environment for the registry client (credential file locations, the cache
 //! directory) and draws push progress on a terminal.
 
-#![allow(clippy::print_stdout, reason = "data goes to stdout")]
-
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use sisyphus_core::Digest;
-use sisyphus_core::config_image::ConfigIndex;
 use sisyphus_oci::ConfigImage;
 use sisyphus_registry::{Client, ClientConfig, CredentialSource, PushEvent, Reference};
 
-use crate::ExitStatus;
-use crate::diagnostics::Hint;
+use crate::{ExitStatus, printer};
 
 /// `sisyphus image` subcommands.
 #[derive(Debug, clap::Subcommand)]
@@ -144,22 +140,12 @@ pub fn run(command: Command) -> anyhow::Result<ExitStatus> {
 }
 
 fn build(args: &BuildArgs) -> anyhow::Result<ExitStatus> {
-    let binary_digest: Digest = match (&args.binary_digest, &args.binary_image) {
-        (Some(d), None) => d.parse().context("invalid `--binary-digest`")?,
-        (None, Some(dir)) => sisyphus_oci::build::layout_digest(dir)
-            .with_context(|| format!("failed to read binary image `{}`", dir.display()))?,
-        _ => bail!("pass exactly one of `--binary-digest` and `--binary-image`"),
-    };
-    let repo: Reference = args
-        .binary_repository
-        .parse()
-        .context("invalid `--binary-repository`")?;
-    if repo.tag.is_some() || repo.digest.is_some() {
-        bail!(
-            "invalid `--binary-repository` `{}`: expected a repository without tag or digest",
-            args.binary_repository
-        );
-    }
+    let index = sisyphus_oci::build::config_index(
+        args.binary_digest.as_deref(),
+        args.binary_image.as_deref(),
+        &args.binary_repository,
+        &args.entrypoint,
+    )?;
     let files =
         sisyphus_oci::config_image::collect_config_root(&args.config_root).with_context(|| {
             format!(
@@ -167,14 +153,9 @@ fn build(args: &BuildArgs) -> anyhow::Result<ExitStatus> {
                 args.config_root.display()
             )
         })?;
-    let index = ConfigIndex {
-        binary_digest,
-        binary_repository: repo.repository_reference(),
-        config_entrypoint: args.entrypoint.clone(),
-    };
     let digest = sisyphus_oci::build::config_image(&args.out, &index, &files)
         .context("failed to build the config image")?;
-    println!("{digest}");
+    printer::stdout_line(&digest.to_string())?;
     Ok(ExitStatus::Success)
 }
 
@@ -213,62 +194,60 @@ async fn push(args: &PushArgs) -> anyhow::Result<ExitStatus> {
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
-    let digest = result
-        .map_err(with_hint)
-        .with_context(|| format!("failed to push `{}`", args.layout.display()))?;
+    let digest = result.with_context(|| format!("failed to push `{}`", args.layout.display()))?;
     let mut seen = std::collections::BTreeSet::new();
+    let mut out = String::new();
     for t in &tags {
         if seen.insert(t.repository_reference()) {
-            println!("{}@{digest}", t.repository_reference());
+            out.push_str(&format!("{}@{digest}\n", t.repository_reference()));
         }
     }
+    printer::stdout(&out)?;
     Ok(ExitStatus::Success)
 }
 
 async fn resolve(args: &ResolveArgs) -> anyhow::Result<ExitStatus> {
     let reference: Reference = args.reference.parse()?;
     let client = registry_client(&args.registry);
-    let digest = sisyphus_registry::resolve(&client, &reference)
-        .await
-        .map_err(with_hint)?;
+    let digest = sisyphus_registry::resolve(&client, &reference).await?;
     if args.json {
         let out = serde_json::json!({"reference": reference.to_string(), "digest": digest});
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        printer::stdout_line(&serde_json::to_string_pretty(&out)?)?;
     } else {
-        println!("{digest}");
+        printer::stdout_line(digest.as_str())?;
     }
     Ok(ExitStatus::Success)
 }
 
 async fn inspect(args: &InspectArgs) -> anyhow::Result<ExitStatus> {
-    let (digest, image) = match (&args.reference, &args.layout) {
-        (_, Some(dir)) => ConfigImage::read_layout(dir)
-            .with_context(|| format!("failed to read config image layout `{}`", dir.display()))?,
-        (Some(r), None) => {
-            let reference: Reference = r.parse()?;
-            let client = registry_client(&args.registry);
-            pull(&client, &reference).await?
-        }
-        (None, None) => bail!("pass a reference or `--layout`"),
+    // clap requires exactly one of the layout and the reference.
+    let (digest, image) = if let Some(dir) = &args.layout {
+        ConfigImage::read_layout(dir)
+            .with_context(|| format!("failed to read config image layout `{}`", dir.display()))?
+    } else {
+        let reference: Reference = args.reference.as_deref().unwrap_or_default().parse()?;
+        let client = registry_client(&args.registry);
+        pull(&client, &reference).await?
     };
-    if args.json {
+    let out = if args.json {
         let out = serde_json::json!({
             "digest": digest,
             "index": image.index,
             "files": image.paths(),
         });
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        format!("{}\n", serde_json::to_string_pretty(&out)?)
     } else {
-        println!("digest: {digest}");
-        println!("index.json:");
+        let mut out = format!("digest: {digest}\nindex.json:\n");
         for line in image.index_json.lines() {
-            println!("  {line}");
+            out.push_str(&format!("  {line}\n"));
         }
-        println!("files:");
+        out.push_str("files:\n");
         for p in image.paths() {
-            println!("  {p}");
+            out.push_str(&format!("  {p}\n"));
         }
-    }
+        out
+    };
+    printer::stdout(&out)?;
     Ok(ExitStatus::Success)
 }
 
@@ -280,7 +259,6 @@ pub(crate) async fn pull(
     let cache = crate::settings::cache_dir()?;
     sisyphus_registry::pull_config_image(client, reference, &cache)
         .await
-        .map_err(with_hint)
         .with_context(|| format!("failed to pull config image `{reference}`"))
 }
 
@@ -292,24 +270,6 @@ pub(crate) fn registry_client(args: &RegistryArgs) -> Client {
         insecure: args.insecure_registry.clone(),
         credentials: CredentialSource::from_env(crate::settings::var),
     })
-}
-
-/// A registry error as an anyhow error, with its hint (if any) where the renderer finds it.
-pub(crate) fn with_hint(err: sisyphus_registry::Error) -> anyhow::Error {
-    let Some(hint) = err.hint() else {
-        return anyhow::Error::new(err);
-    };
-    let mut messages = vec![err.to_string()];
-    let mut source = std::error::Error::source(&err);
-    while let Some(s) = source {
-        messages.push(s.to_string());
-        source = s.source();
-    }
-    let mut out = anyhow::Error::new(Hint(hint));
-    for m in messages.into_iter().rev() {
-        out = out.context(m);
-    }
-    out
 }
 
 /// Run `f` on a fresh current-thread runtime (also used by `app run-image`).

@@ -5,13 +5,14 @@ use std::ffi::OsString;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use sisyphus_core::app::{Application, EvalContext};
 use sisyphus_local::HostEnv;
 use sisyphus_local::process::TerminalSignals;
 
 use crate::ExitStatus;
 use crate::commands::image::block_on;
+use crate::diagnostics::{Hint, HintExt};
 
 /// The flags that say where the config is evaluated (what `ctx` returns).
 #[derive(Debug, clap::Args)]
@@ -54,17 +55,20 @@ pub(crate) fn warn_unknown_environment(app: &Application, environment: &str) {
     }
 }
 
-/// A path is used as is (it must exist); a bare name is looked up on the host's `PATH`.
+/// A path is used as is (it must exist); a bare name is looked up on the host's `PATH`. `hint`
+/// says what to do when it is not found.
 pub(crate) fn find_program(program: &Path, host: &HostEnv, hint: &str) -> anyhow::Result<PathBuf> {
     if program.components().count() > 1 || program.is_absolute() {
         if !program.exists() {
-            bail!("`{}` does not exist", program.display());
+            return Err(anyhow::Error::new(Hint(hint.to_owned()))
+                .context(format!("`{}` does not exist", program.display())));
         }
         return Ok(program.to_path_buf());
     }
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
     which::which_in(program, host.get("PATH"), cwd)
-        .with_context(|| format!("`{}` is not on `PATH`: {hint}", program.display()))
+        .hint(hint)
+        .with_context(|| format!("`{}` is not on `PATH`", program.display()))
 }
 
 /// `base` with `overlay` on top: a name in both takes the overlay's value, at the end.

@@ -1,7 +1,8 @@
 //! `sisyphus plan`: load a production folder into a plan and write or print it.
 //!
 //! Reads the monitored directory (nothing else); writes the plan file given with `-o`, or prints
-//! the plan on stdout. Problems go to stderr, one `error: file:line:column: message` line each.
+//! the plan on stdout. Problems go to stderr, one `error: file:line:column: message` line each,
+//! files relative to the monitored directory.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -9,6 +10,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 
 use crate::ExitStatus;
+use crate::diagnostics::load_problem;
 
 /// Arguments of `sisyphus plan`.
 #[derive(Debug, clap::Args)]
@@ -73,29 +75,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitStatus> {
                     s
                 }
             };
-            std::io::stdout()
-                .lock()
-                .write_all(text.as_bytes())
-                .context("failed to write the plan to stdout")?;
+            crate::printer::stdout(&text)?;
         }
     }
     Ok(ExitStatus::Success)
 }
 
-/// One `error: <dir>/<file>:<line>:<column>: <message>` line per problem, then a count.
+/// One `error: <file>:<line>:<column>: <message>` line per problem, then a count naming the
+/// directory the files are relative to.
 fn report(dir: &Path, diagnostics: &[sisyphus_load::Diagnostic]) -> anyhow::Result<()> {
-    let mut out = String::new();
-    for d in diagnostics {
-        out.push_str(&format!(
-            "error: {}:{}:{}: {}\n",
-            dir.join(&d.location.file).display(),
-            d.location.line,
-            d.location.column,
-            d.message
-        ));
-    }
+    let mut out: String = diagnostics.iter().map(load_problem).collect();
     out.push_str(&format!(
-        "\nfound {} problem(s) in `{}`; no plan written\n",
+        "\nfound {} problem(s) in `{}` (locations are relative to it); no plan written\n",
         diagnostics.len(),
         dir.display()
     ));
@@ -105,12 +96,25 @@ fn report(dir: &Path, diagnostics: &[sisyphus_load::Diagnostic]) -> anyhow::Resu
         .context("failed to write to stderr")
 }
 
-/// Write `bytes` to a temporary file next to `path`, then rename it over `path`.
+/// Write `bytes` to a fresh temporary file next to `path`, then rename it over `path`: a reader
+/// sees the old file or the new one, a failure leaves no temporary file behind (it is deleted
+/// on drop), and concurrent writers do not share a temporary name.
 fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
-    fs_err::write(&tmp, bytes).context("failed to write the plan file")?;
-    fs_err::rename(&tmp, path).context("failed to write the plan file")?;
+    let context = || format!("failed to write the plan file `{}`", path.display());
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    // Mode 0666 minus the umask, like any file we write (tempfile's default is 0600).
+    let mode = std::os::unix::fs::PermissionsExt::from_mode(0o666);
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".plan-")
+        .permissions(mode)
+        .tempfile_in(parent)
+        .with_context(context)?;
+    tmp.write_all(bytes).with_context(context)?;
+    tmp.persist(path)
+        .map_err(|e| e.error)
+        .with_context(context)?;
     Ok(())
 }

@@ -19,7 +19,7 @@ use sisyphus_resolve::ResolvedConfigs;
 
 use super::image::{RegistryArgs, block_on, registry_client};
 use crate::ExitStatus;
-use crate::diagnostics::render_error;
+use crate::diagnostics::{load_problem, render_error};
 
 /// What a masked Secret value is printed as.
 const MASK: &str = "****";
@@ -64,10 +64,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitStatus> {
     let mut plan = match sisyphus_load::load(dir) {
         Ok(plan) => plan,
         Err(sisyphus_load::Error::Invalid { diagnostics, .. }) => {
-            let errors = diagnostics
-                .iter()
-                .map(|d| format!("error: {}: {}\n", d.location, d.message))
-                .collect();
+            let errors = diagnostics.iter().map(load_problem).collect();
             return report(&args, errors);
         }
         Err(err) => return Err(err.into()),
@@ -128,10 +125,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitStatus> {
                 Format::Yaml => yaml(&rendered.objects)?,
                 Format::Json => json(&rendered.objects)?,
             };
-            std::io::stdout()
-                .lock()
-                .write_all(text.as_bytes())
-                .context("failed to write the objects to stdout")?;
+            crate::printer::stdout(&text)?;
             Ok(ExitStatus::Success)
         }
         _ => report(&args, errors),
@@ -188,12 +182,13 @@ fn render_configs(resolved: ResolvedConfigs) -> BTreeMap<String, ResolvedConfig>
         .collect()
 }
 
-/// A resolve error in the house format, with the registry's hint when there is one.
+/// A resolve error in the house format (the renderer finds the registry's hint in the chain),
+/// followed by a blank line when it has a hint.
 fn resolve_error(e: sisyphus_resolve::Error) -> String {
-    let hint = e.hint();
+    let has_hint = e.hint().is_some();
     let mut text = render_error(&anyhow::Error::new(e));
-    if let Some(hint) = hint {
-        text.push_str(&format!("\nhint: {hint}\n\n"));
+    if has_hint {
+        text.push('\n');
     }
     text
 }

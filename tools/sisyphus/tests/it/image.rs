@@ -170,3 +170,98 @@ fn credentials_from_a_helper_and_refusal_without() {
         "{stderr}"
     );
 }
+
+/// A reader that goes away is not an error: `sisyphus image inspect ... | head -1` must not
+/// panic (exit 101) or print anything on stderr.
+#[test]
+fn a_closed_stdout_ends_quietly() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    build_config(tmp.path(), "127.0.0.1:5000/echo");
+    let (reader, writer) = std::io::pipe().expect("pipe");
+    drop(reader);
+    let out = sisyphus()
+        .args(["image", "inspect", "--layout"])
+        .arg(tmp.path().join("layout"))
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .expect("run sisyphus");
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}
+
+/// `--entrypoint main.star/` is written normalized, so the image can be evaluated.
+#[test]
+fn the_entrypoint_is_stored_normalized() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = tmp.path().join("root");
+    std::fs::create_dir_all(&root).expect("mkdir");
+    std::fs::write(root.join("main.star"), "def main(ctx): pass\n").expect("write");
+    let digest = "sha256:a130de16c89c07a0a0061fce19a0cb78a30210dad3218a49379e6a8735eb19a1";
+    ok(&sisyphus()
+        .args(["image", "build", "--config-root"])
+        .arg(&root)
+        .args(["--entrypoint", "main.star/", "--binary-digest", digest])
+        .args(["--binary-repository", "localhost:5000/echo", "--out"])
+        .arg(tmp.path().join("layout"))
+        .output()
+        .expect("run sisyphus"));
+    let out = sisyphus()
+        .args(["image", "inspect", "--json", "--layout"])
+        .arg(tmp.path().join("layout"))
+        .output()
+        .expect("run sisyphus");
+    let json: serde_json::Value = serde_json::from_str(&ok(&out)).expect("json");
+    assert_eq!(json["index"]["config_entrypoint"], "main.star");
+}
+
+/// Bad input that fails before any request: each problem said once, in plain words.
+#[test]
+fn bad_arguments_are_reported_once() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = sisyphus()
+        .args(["image", "resolve", "localhost:99999/x:v1"])
+        .output()
+        .expect("run sisyphus");
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: invalid image reference `localhost:99999/x:v1`: the registry must be `host` or `host:port` with a port from 1 to 65535\n"
+    );
+
+    let out = sisyphus()
+        .args([
+            "image",
+            "build",
+            "--config-root",
+            "/nonexistent",
+            "--entrypoint",
+            "main.star",
+        ])
+        .args([
+            "--binary-digest",
+            "sha256:a130de16c89c07a0a0061fce19a0cb78a30210dad3218a49379e6a8735eb19a1",
+        ])
+        .args(["--binary-repository", "localhost:5000/echo", "--out"])
+        .arg(tmp.path().join("layout"))
+        .output()
+        .expect("run sisyphus");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: failed to read config root `/nonexistent`\n  Caused by: failed to read directory `/nonexistent`: No such file or directory (os error 2)\n"
+    );
+
+    // HOME="" (and no XDG_CACHE_HOME) is no cache directory, not `./.cache` in the current one.
+    let out = sisyphus()
+        .args(["image", "inspect", "localhost:5000/x:v1"])
+        .env("HOME", "")
+        .current_dir(tmp.path())
+        .output()
+        .expect("run sisyphus");
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: cannot find a cache directory: set `XDG_CACHE_HOME` or `HOME` to an absolute path\n"
+    );
+    assert!(!tmp.path().join(".cache").exists());
+}

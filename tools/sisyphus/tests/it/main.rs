@@ -1,5 +1,6 @@
 //! End-to-end tests of the `sisyphus` binary: each module runs the built binary as a user would.
 
+mod cli_parse;
 mod common;
 mod help;
 mod image;

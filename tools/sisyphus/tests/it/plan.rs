@@ -71,6 +71,11 @@ fn plan_file_is_readable_and_deterministic() {
         assert_eq!(stdout, "", "nothing on stdout with -o");
         assert!(stderr.contains("4 resource(s)"), "{stderr}");
     }
+    let names: Vec<_> = std::fs::read_dir(tmp.path())
+        .expect("ls")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+    assert_eq!(names.len(), 2, "no temporary file left: {names:?}");
     let bytes = std::fs::read(&a).expect("plan file");
     assert_eq!(bytes, std::fs::read(&b).expect("plan file"));
     let plan = sisyphus_plan::read(&bytes).expect("readable plan");
@@ -103,4 +108,26 @@ fn bad_folder_lists_every_problem_and_writes_nothing() {
     assert!(!out_file.exists());
     let stderr = stderr.replace(prod.to_str().expect("utf-8"), "[PROD]");
     insta::assert_snapshot!("plan_errors", stderr);
+}
+
+#[test]
+fn a_plan_file_that_cannot_be_written_is_an_error_naming_it() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = tmp.path().join("missing-dir/plan.binpb");
+    let (code, _, stderr) = run(&[
+        "plan",
+        "--monitor-directory",
+        example().to_str().expect("utf-8"),
+        "-o",
+        out.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.starts_with(&format!(
+            "error: failed to write the plan file `{}`",
+            out.display()
+        )),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read_dir(tmp.path()).expect("ls").count(), 0);
 }

@@ -23,6 +23,13 @@ fn run_ok(cmd: &mut std::process::Command) -> String {
 /// Push a binary image and a config image (the example's frontend.star) pointing at it.
 /// Returns (binary digest, config tag).
 fn publish(registry: &Registry, dir: &Path) -> (String, String) {
+    let source = std::fs::read_to_string(repo_root().join("example/echo/frontend.star"))
+        .expect("read the example");
+    publish_config(registry, dir, &source)
+}
+
+/// Push a binary image and a config image whose `frontend.star` is `source`.
+fn publish_config(registry: &Registry, dir: &Path, source: &str) -> (String, String) {
     let packer = dir.join("echo.sh");
     std::fs::write(&packer, "#!/bin/sh\necho \"$@\"\n").expect("write");
     let layout = dir.join("binary");
@@ -48,11 +55,7 @@ fn publish(registry: &Registry, dir: &Path) -> (String, String) {
     );
     let root = dir.join("root");
     std::fs::create_dir_all(&root).expect("mkdir");
-    std::fs::copy(
-        repo_root().join("example/echo/frontend.star"),
-        root.join("frontend.star"),
-    )
-    .expect("copy");
+    std::fs::write(root.join("frontend.star"), source).expect("write config");
     run_ok(
         sisyphus()
             .args(["image", "build", "--config-root"])
@@ -95,6 +98,7 @@ fn runs_podman_with_the_pinned_binary_and_secrets_only_in_its_env() {
         .env("SECRET_TOKEN", "my-dev-token")
         .env("GOOGLE_CREDENTIALS", &creds)
         .env("XDG_CACHE_HOME", tmp.path().join("cache"))
+        .env("XDG_RUNTIME_DIR", "/run/user/1000")
         .output()
         .expect("run sisyphus");
     assert_eq!(
@@ -145,7 +149,12 @@ fn runs_podman_with_the_pinned_binary_and_secrets_only_in_its_env() {
         env.get("SECRET_TOKEN").map(String::as_str),
         Some("my-dev-token")
     );
-    assert!(!env.contains_key("GOOGLE_CREDENTIALS"), "{env:?}");
+    // podman gets the host environment (rootless podman needs XDG_RUNTIME_DIR and friends); it
+    // passes only the `--env` ones into the container.
+    assert_eq!(
+        env.get("XDG_RUNTIME_DIR").map(String::as_str),
+        Some("/run/user/1000")
+    );
 
     // --print shows the same argv with the secret masked, and runs nothing.
     std::fs::remove_file(tmp.path().join("argv")).expect("rm");
@@ -158,13 +167,85 @@ fn runs_podman_with_the_pinned_binary_and_secrets_only_in_its_env() {
             .env("XDG_CACHE_HOME", tmp.path().join("cache")),
     );
     let json: serde_json::Value = serde_json::from_str(&out).expect("json");
-    assert_eq!(json["env"]["SECRET_TOKEN"], "****");
     assert_eq!(
-        json["argv"][15],
-        format!("{}/echo@{binary}", registry.host())
+        json["env"],
+        serde_json::json!({"SECRET_TOKEN": "****"}),
+        "only what is added to the host environment"
+    );
+    assert_eq!(
+        json["argv"],
+        serde_json::json!(expected[..expected.len() - 2])
     );
     assert!(!out.contains("my-dev-token"));
     assert!(!tmp.path().join("argv").exists());
+}
+
+/// A StringVariable used as an argument cannot be hidden from podman's command line: the run
+/// warns naming it, `--print` masks it.
+#[test]
+fn a_secret_argument_is_masked_in_print_and_warned_about() {
+    let registry = Registry::start();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let source = r#"
+def main(ctx):
+    return Application(
+        args = ["--token", StringVariable("secret-token"), "--verbose"],
+        env = {"TOKEN": StringVariable("secret-token")},
+    )
+"#;
+    let (binary, tag) = publish_config(&registry, tmp.path(), source);
+    let fake = tmp.path().join("fake-podman");
+    let d = tmp.path().display();
+    write_script(
+        &fake,
+        &format!("for a in \"$@\"; do printf '%s\\n' \"$a\"; done > {d}/argv\n"),
+    );
+    let image = format!("{}/echo@{binary}", registry.host());
+    let argv = |token: &str| {
+        serde_json::json!([
+            "run",
+            "--rm",
+            "--tls-verify=false",
+            "--env",
+            "TOKEN",
+            image,
+            "--token",
+            token,
+            "--verbose"
+        ])
+    };
+
+    let out = run_ok(
+        sisyphus()
+            .args(["app", "run-image", "--print", "--image", &tag, "--podman"])
+            .arg(&fake)
+            .env("SECRET_TOKEN", "hunter2")
+            .env("XDG_CACHE_HOME", tmp.path().join("cache")),
+    );
+    let json: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(json["argv"], argv("****"));
+    assert_eq!(json["env"], serde_json::json!({"TOKEN": "****"}));
+    assert!(!out.contains("hunter2"), "{out}");
+
+    let out = sisyphus()
+        .args(["app", "run-image", "--image", &tag, "--podman"])
+        .arg(&fake)
+        .env("SECRET_TOKEN", "hunter2")
+        .env("XDG_CACHE_HOME", tmp.path().join("cache"))
+        .output()
+        .expect("run sisyphus");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("StringVariable `secret-token` is an argument: podman gets its value on its command line"),
+        "{stderr}"
+    );
+    let ran: Vec<String> = std::fs::read_to_string(tmp.path().join("argv"))
+        .expect("podman ran")
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(serde_json::json!(ran), argv("hunter2"));
 }
 
 #[test]

@@ -4,10 +4,11 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-/// Build reproducible OCI image layouts: config images, plain images and image indexes.
+/// Build reproducible OCI image layouts (config images, plain images, image indexes) and plan
+/// files.
 ///
-/// Prints the digest of the result (the manifest or index the layout's index.json points to)
-/// on stdout. The same inputs give the same bytes on every machine.
+/// The image commands print the digest of the result (the manifest or index the layout's
+/// index.json points to) on stdout. The same inputs give the same bytes on every machine.
 #[derive(Debug, Parser)]
 #[command(name = "sisyphus-packer", version)]
 pub struct Cli {
@@ -25,6 +26,20 @@ pub enum Command {
     Image(ImageArgs),
     /// Build an image index over per-platform image layouts.
     Index(IndexArgs),
+    /// Load a production folder into a plan file (what `sisyphus plan -o` writes). Problems are
+    /// listed on stderr as `error: file:line:column: message`, files relative to the folder.
+    Plan(PlanArgs),
+}
+
+/// `sisyphus-packer plan`.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The production folder: one subfolder per namespace, plus `global/`.
+    #[arg(long, value_name = "DIR")]
+    pub monitor_directory: PathBuf,
+    /// The plan file to write (binary protobuf, `sisyphus.plan.v1.Plan`).
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: PathBuf,
 }
 
 /// Where the result goes.

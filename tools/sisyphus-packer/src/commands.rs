@@ -1,30 +1,56 @@
-//! What each packer command does: read the inputs, call `sisyphus-oci`, write the digest.
+//! What each packer command does: read the inputs, call `sisyphus-oci` (or `sisyphus-load` and
+//! `sisyphus-plan`), write the result.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{Context, bail};
 use sisyphus_core::Digest;
-use sisyphus_core::config_image::ConfigIndex;
 use sisyphus_oci::build::{self, ImageInput};
 use sisyphus_oci::layer::LayerFile;
-use sisyphus_oci::reference::Reference;
 
-use crate::cli::{Command, ConfigImageArgs, ImageArgs, IndexArgs, Output};
+use crate::cli::{Command, ConfigImageArgs, ImageArgs, IndexArgs, Output, PlanArgs};
 
-/// Run a packer command; returns the digest of what it built (also written to `--digest-file`).
+/// What a command produced.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// An image layout with this digest (also written to `--digest-file`).
+    Digest(Digest),
+    /// A plan file was written.
+    Plan,
+}
+
+/// The production folder has problems: each as `error: file:line:column: message` (files
+/// relative to the folder), then a count. Printed as is.
+#[derive(Debug)]
+pub struct LoadProblems(pub String);
+
+impl std::fmt::Display for LoadProblems {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for LoadProblems {}
+
+/// Run a packer command.
 ///
 /// # Errors
 ///
-/// Bad arguments, unreadable inputs, invalid layouts, I/O errors writing the output.
-pub fn run(command: Command) -> anyhow::Result<Digest> {
+/// Bad arguments, unreadable inputs, invalid layouts, I/O errors writing the output;
+/// [`LoadProblems`] for a production folder with problems.
+pub fn run(command: Command) -> anyhow::Result<Outcome> {
     let (digest, output) = match &command {
         Command::ConfigImage(args) => (config_image(args)?, &args.output),
         Command::Image(args) => (image(args)?, &args.output),
         Command::Index(args) => (index(args)?, &args.output),
+        Command::Plan(args) => {
+            plan(args)?;
+            return Ok(Outcome::Plan);
+        }
     };
     write_digest(output, &digest)?;
-    Ok(digest)
+    Ok(Outcome::Digest(digest))
 }
 
 fn write_digest(output: &Output, digest: &Digest) -> anyhow::Result<()> {
@@ -35,22 +61,12 @@ fn write_digest(output: &Output, digest: &Digest) -> anyhow::Result<()> {
 }
 
 fn config_image(args: &ConfigImageArgs) -> anyhow::Result<Digest> {
-    let binary_digest = match (&args.binary_image, &args.binary_digest) {
-        (Some(dir), None) => build::layout_digest(dir)
-            .with_context(|| format!("failed to read binary image `{}`", dir.display()))?,
-        (None, Some(d)) => d.parse().context("invalid `--binary-digest`")?,
-        _ => bail!("pass exactly one of `--binary-image` and `--binary-digest`"),
-    };
-    let repo: Reference = args
-        .binary_repository
-        .parse()
-        .context("invalid `--binary-repository`")?;
-    if repo.tag.is_some() || repo.digest.is_some() {
-        bail!(
-            "invalid `--binary-repository` `{}`: expected a repository without tag or digest (the digest is pinned from the binary image)",
-            args.binary_repository
-        );
-    }
+    let index = build::config_index(
+        args.binary_digest.as_deref(),
+        args.binary_image.as_deref(),
+        &args.binary_repository,
+        &args.entrypoint,
+    )?;
     let mut specs: Vec<(String, String)> = Vec::new();
     for f in &args.files {
         specs.push((f.clone(), "--file".to_owned()));
@@ -72,15 +88,48 @@ fn config_image(args: &ConfigImageArgs) -> anyhow::Result<Digest> {
             bail!("{origin}: `{dest}` is given twice");
         }
     }
-    let index = ConfigIndex {
-        binary_digest,
-        // Fully qualified (`busybox` → `docker.io/library/busybox`), so podman and the cluster
-        // never guess the registry through short-name resolution.
-        binary_repository: repo.repository_reference(),
-        config_entrypoint: args.entrypoint.clone(),
-    };
     build::config_image(&args.output.out, &index, &files)
         .context("failed to build the config image")
+}
+
+/// Load the folder and write the plan file (through a fresh temporary file in the same
+/// directory, renamed into place).
+fn plan(args: &PlanArgs) -> anyhow::Result<()> {
+    let dir = &args.monitor_directory;
+    let plan = match sisyphus_load::load(dir) {
+        Ok(plan) => plan,
+        Err(sisyphus_load::Error::Invalid { diagnostics, .. }) => {
+            let mut text: String = diagnostics
+                .iter()
+                .map(|d| format!("error: {d}\n"))
+                .collect();
+            text.push_str(&format!(
+                "\nfound {} problem(s) in `{}` (locations are relative to it); no plan written\n",
+                diagnostics.len(),
+                dir.display()
+            ));
+            return Err(LoadProblems(text).into());
+        }
+        Err(err) => return Err(err.into()),
+    };
+    let bytes = sisyphus_plan::write(&plan);
+    let context = || format!("failed to write the plan file `{}`", args.output.display());
+    let parent = match args.output.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    // Mode 0666 minus the umask, like any file we write (tempfile's default is 0600).
+    let mode = std::os::unix::fs::PermissionsExt::from_mode(0o666);
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".plan-")
+        .permissions(mode)
+        .tempfile_in(parent)
+        .with_context(context)?;
+    std::io::Write::write_all(&mut tmp, &bytes).with_context(context)?;
+    tmp.persist(&args.output)
+        .map_err(|e| e.error)
+        .with_context(context)?;
+    Ok(())
 }
 
 fn image(args: &ImageArgs) -> anyhow::Result<Digest> {

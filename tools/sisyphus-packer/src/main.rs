@@ -1,27 +1,45 @@
 //! The `sisyphus-packer` command: parse arguments, build, print the digest.
 
+use std::io::Write as _;
 use std::process::ExitCode;
 
 use clap::Parser;
+use sisyphus_packer::{LoadProblems, Outcome};
 
-#[allow(
-    clippy::print_stdout,
-    clippy::print_stderr,
-    reason = "printing is the binary's job"
-)]
 fn main() -> ExitCode {
     let cli = sisyphus_packer::cli::Cli::parse();
     match sisyphus_packer::run(cli.command) {
-        Ok(digest) => {
-            println!("{digest}");
-            ExitCode::SUCCESS
-        }
-        Err(err) => {
-            eprintln!("error: {err}");
-            for cause in err.chain().skip(1) {
-                eprintln!("  Caused by: {cause}");
+        Ok(Outcome::Digest(digest)) => {
+            let mut out = std::io::stdout().lock();
+            match writeln!(out, "{digest}").and_then(|()| out.flush()) {
+                // The reader went away (`| head`): nothing to report.
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    report(&anyhow::Error::new(e).context("failed to write to stdout"))
+                }
+                _ => ExitCode::SUCCESS,
             }
-            ExitCode::from(1)
         }
+        Ok(Outcome::Plan) => ExitCode::SUCCESS,
+        Err(err) => report(&err),
     }
+}
+
+/// Print `err` like the `sisyphus` CLI does: `error: <message>`, then one `  Caused by:` line
+/// per cause (continuation lines indented); load problems as they are.
+fn report(err: &anyhow::Error) -> ExitCode {
+    let text = match err.downcast_ref::<LoadProblems>() {
+        Some(problems) => problems.0.clone(),
+        None => {
+            let mut text = format!("error: {err}\n");
+            for cause in err.chain().skip(1) {
+                for (i, line) in cause.to_string().lines().enumerate() {
+                    let lead = if i == 0 { "  Caused by: " } else { "    " };
+                    text.push_str(&format!("{lead}{line}\n"));
+                }
+            }
+            text
+        }
+    };
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+    ExitCode::from(1)
 }

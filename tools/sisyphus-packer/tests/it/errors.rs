@@ -120,3 +120,21 @@ fn entrypoint_must_be_a_file_and_repository_must_be_plain() {
         "{err}"
     );
 }
+
+/// A closed stdout (`sisyphus-packer ... | head -0`) is not a panic.
+#[test]
+fn a_closed_stdout_ends_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    fs_err::write(dir.path().join("echo"), "#!/bin/sh\n").unwrap();
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = Command::new(PACKER)
+        .args(["image", "--out", "out", "--file", "/app/echo=echo"])
+        .current_dir(dir.path())
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}

@@ -407,6 +407,26 @@ fn sisyphus_builtins(builder: &mut GlobalsBuilder) {
     }
 }
 
+/// Refuses `resources = {"requests": ...}`: a dict there is keyed by environment, so
+/// `requests` would be read as an environment name.
+fn check_not_bare_resources(v: Value) -> anyhow::Result<()> {
+    let Some(dict) = DictRef::from_value(v) else {
+        return Ok(());
+    };
+    if let Some(key) = dict
+        .keys()
+        .filter_map(|k| k.unpack_str())
+        .find(|k| *k == "requests" || *k == "limits")
+    {
+        bail!(
+            "Application `resources`: expected Resources(requests = {{...}}, limits = {{...}}) \
+             or a dict of them keyed by environment, found a dict with key `{key}`; write \
+             resources = Resources({key} = {{...}})"
+        );
+    }
+    Ok(())
+}
+
 fn application<'v>(
     args: Option<Value<'v>>,
     env: Option<Value<'v>>,
@@ -452,6 +472,7 @@ fn application<'v>(
         spec.env.push((name, per_env(val, &what, value_leaf)?));
     }
     if let Some(r) = resources {
+        check_not_bare_resources(r)?;
         spec.resources = Some(per_env(r, "Application `resources`", resources_leaf)?);
     }
     for (field, dict, out) in [

@@ -2,9 +2,10 @@
 
 use std::sync::Arc;
 
+use starlark::docs::{DocItem, DocMember, DocParam};
 use starlark::environment::Module;
 use starlark::eval::Evaluator;
-use starlark::values::OwnedFrozenValue;
+use starlark::values::{OwnedFrozenValue, Value};
 
 use sisyphus_core::app::{Application, EvalContext};
 
@@ -26,12 +27,14 @@ pub struct Config {
     main_def: Fallback,
 }
 
-/// Finds `def main(` in the entrypoint source, for errors that have no span of their own.
+/// Finds the top-level `def main(` in the entrypoint source, for errors that have no span of
+/// their own. `def main_helper(` does not count.
 fn find_main_def(file: &str, source: &str) -> Fallback {
     for (i, line) in source.lines().enumerate() {
         if let Some(rest) = line.strip_prefix("def")
             && rest.starts_with(char::is_whitespace)
-            && rest.trim_start().starts_with("main")
+            && let Some(after) = rest.trim_start().strip_prefix("main")
+            && after.trim_start().starts_with('(')
         {
             return Fallback {
                 file: file.to_owned(),
@@ -43,6 +46,43 @@ fn find_main_def(file: &str, source: &str) -> Fallback {
         }
     }
     file_start(file, source)
+}
+
+/// The parameters of `main` as written, when `main(ctx)` with one positional argument cannot
+/// bind them; `None` when it can (or the signature is unknown).
+fn wrong_main_signature(main: Value) -> Option<String> {
+    let DocItem::Member(DocMember::Function(function)) = main.documentation() else {
+        return None;
+    };
+    let p = &function.params;
+    let positional: Vec<&DocParam> = p.pos_only.iter().chain(&p.pos_or_named).collect();
+    let required = positional
+        .iter()
+        .filter(|param| param.default_value.is_none())
+        .count();
+    let named_required = p
+        .named_only
+        .iter()
+        .any(|param| param.default_value.is_none());
+    let takes_one = (!positional.is_empty() || p.args.is_some()) && required <= 1;
+    if takes_one && !named_required {
+        return None;
+    }
+    let written = |param: &DocParam| match &param.default_value {
+        Some(_) => format!("{}=...", param.name),
+        None => param.name.clone(),
+    };
+    let mut parts: Vec<String> = positional.iter().map(|param| written(param)).collect();
+    match &p.args {
+        Some(args) => parts.push(format!("*{}", args.name)),
+        None if !p.named_only.is_empty() => parts.push("*".to_owned()),
+        None => {}
+    }
+    parts.extend(p.named_only.iter().map(written));
+    if let Some(kwargs) = &p.kwargs {
+        parts.push(format!("**{}", kwargs.name));
+    }
+    Some(parts.join(", "))
 }
 
 impl Config {
@@ -77,6 +117,11 @@ impl Config {
             return Err(Error::Config(Box::new(main_def.diagnostic(format!(
                 "expected `main` to be a function `def main(ctx):`, found {}",
                 describe(main.value())
+            )))));
+        }
+        if let Some(found) = wrong_main_signature(main.value()) {
+            return Err(Error::Config(Box::new(main_def.diagnostic(format!(
+                "expected `def main(ctx)` with one parameter, found `def main({found})`"
             )))));
         }
         Ok(Config {

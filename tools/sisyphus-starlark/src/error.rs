@@ -177,7 +177,6 @@ pub(crate) fn from_starlark(err: &starlark::Error, fallback: &Fallback) -> Error
             MAX_DURATION.as_secs()
         );
     }
-    // Messages from starlark start with a capital letter; ours are lowercase.
     let mut d = at(err.span(), fallback, message);
     // The traceback only helps when the error is nested deeper than the reported span.
     let frames: Vec<_> = err.call_stack().frames.iter().collect();

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use starlark::codemap::FileSpan;
+use starlark::codemap::{FileSpan, Pos, Span};
 use starlark::environment::{FrozenModule, Module};
 use starlark::eval::{Evaluator, ReturnFileLoader};
 use starlark::syntax::{AstModule, Dialect};
@@ -86,6 +86,9 @@ impl<'a> Loader<'a> {
         let mut deps: BTreeMap<String, FrozenModule> = BTreeMap::new();
         for load in ast.loads() {
             let module = self.load_dep(path, load.module_id, &load.span)?;
+            for symbol in load.symbols.values() {
+                check_symbol(&module, load.module_id, symbol, &load.span)?;
+            }
             deps.insert(load.module_id.to_owned(), module);
         }
         self.stack.pop();
@@ -138,5 +141,73 @@ impl<'a> Loader<'a> {
                 "cannot load {target:?}: failed to read `{resolved}`: {source}"
             )),
         })
+    }
+}
+
+/// Checks that `module` (loaded as `target`) exports `symbol`, so a typo is reported with what
+/// the file does define instead of starlark's "Module has no symbol".
+fn check_symbol(
+    module: &FrozenModule,
+    target: &str,
+    symbol: &str,
+    load: &FileSpan,
+) -> Result<(), Error> {
+    let message = match module.get_option(symbol) {
+        Ok(Some(_)) => return Ok(()),
+        Err(_) => format!(
+            "cannot load `{symbol}` from {target:?}: expected a public name, found `{symbol}`, \
+             which is private to {target:?} (names starting with `_` cannot be loaded)"
+        ),
+        Ok(None) => {
+            let mut names: Vec<String> = module
+                .names()
+                .map(|n| format!("`{}`", n.as_str()))
+                .collect();
+            names.sort();
+            const SHOWN: usize = 10;
+            match names.len() {
+                0 => format!(
+                    "cannot load `{symbol}` from {target:?}: expected a name it defines, found \
+                     `{symbol}`, and it defines no public names"
+                ),
+                n => {
+                    let listed = if n > SHOWN {
+                        format!("{}, and {} more", names[..SHOWN].join(", "), n - SHOWN)
+                    } else {
+                        names.join(", ")
+                    };
+                    format!(
+                        "cannot load `{symbol}` from {target:?}: expected a name it defines \
+                         ({listed}), found `{symbol}`"
+                    )
+                }
+            }
+        }
+    };
+    Err(Error::Config(Box::new(at_span(
+        &symbol_span(load, symbol),
+        message,
+    ))))
+}
+
+/// The span of the quoted `symbol` in the `load(...)` whose module string is at `module`, or
+/// the module string when it cannot be found.
+fn symbol_span(module: &FileSpan, symbol: &str) -> FileSpan {
+    let source = module.file.source();
+    let after = usize::try_from(module.span.end().get()).unwrap_or(usize::MAX);
+    // The symbols follow the module string, before the closing parenthesis.
+    let rest = source.get(after..).unwrap_or("");
+    let rest = &rest[..rest.find(')').unwrap_or(rest.len())];
+    let found = ['"', '\'']
+        .iter()
+        .find_map(|q| rest.find(&format!("{q}{symbol}{q}")));
+    let begin = found.and_then(|at| u32::try_from(after + at).ok());
+    let len = u32::try_from(symbol.len() + 2).ok();
+    match (begin, len) {
+        (Some(begin), Some(len)) => FileSpan {
+            file: module.file.clone(),
+            span: Span::new(Pos::new(begin), Pos::new(begin + len)),
+        },
+        _ => module.clone(),
     }
 }

@@ -5,10 +5,10 @@ use std::collections::BTreeMap;
 
 use starlark::codemap::FileSpan;
 
-use sisyphus_core::app::{Application, EnvVar, HttpGetProbe, Port, Resources, Value};
+use sisyphus_core::app::{Application, EnvVar, HttpGetProbe, Port, Protocol, Resources, Value};
 
 use crate::error::{Fallback, at};
-use crate::spec::{AppSpec, PerEnv, PortSpec, ProbeSpec, ValueSpec};
+use crate::spec::{AppSpec, PerEnv, PortSpec, ProbeSpec, ResourcesSpec, ValueSpec};
 use crate::{Error, ports};
 
 fn location(span: Option<&FileSpan>) -> String {
@@ -72,22 +72,7 @@ pub(crate) fn resolve(
         fallback,
         app_span: spec.span.as_ref(),
     };
-    let all_values = spec.args.iter().chain(spec.env.iter().map(|(_, v)| v));
-    let all_ports: Vec<&PortSpec> = all_values
-        .flat_map(PerEnv::all)
-        .filter_map(|v| match v {
-            ValueSpec::Port(p) => Some(p),
-            _ => None,
-        })
-        .collect();
-    let auto = ports::assign(all_ports.iter().copied()).ok_or_else(|| {
-        r.error(
-            None,
-            "cannot assign port numbers: expected at most 10000 ports without a number, found more"
-                .to_owned(),
-        )
-    })?;
-
+    r.check_label_keys(spec)?;
     let args: Vec<&ValueSpec> = spec
         .args
         .iter()
@@ -102,55 +87,9 @@ pub(crate) fn resolve(
         .iter()
         .copied()
         .chain(env.iter().map(|(_, v)| *v))
-        .filter_map(|v| match v {
-            ValueSpec::Port(p) => Some(p),
-            _ => None,
-        })
+        .filter_map(port_spec)
         .collect();
-    let ports = r.ports(&active, &auto)?;
-
-    let resources = match spec
-        .resources
-        .as_ref()
-        .and_then(|res| res.pick(environment))
-    {
-        Some(res) => Resources {
-            requests: strings(&res.requests, environment),
-            limits: strings(&res.limits, environment),
-        },
-        None => Resources::default(),
-    };
-    let probe =
-        |field: &str, p: &Option<PerEnv<ProbeSpec>>| -> Result<Option<HttpGetProbe>, Error> {
-            let Some(p) = p.as_ref().and_then(|p| p.pick(environment)) else {
-                return Ok(None);
-            };
-            if !ports.iter().any(|port| port.name == p.port) {
-                let declared: Vec<String> = ports.iter().map(|p| format!("`{}`", p.name)).collect();
-                let declared = if declared.is_empty() {
-                    "none".to_owned()
-                } else {
-                    declared.join(", ")
-                };
-                return Err(r.error(
-                    p.span.as_ref(),
-                    format!(
-                        "Application `{field}`: expected a port name declared in environment \
-                     `{environment}` (declared: {declared}), found `{}`",
-                        p.port
-                    ),
-                ));
-            }
-            Ok(Some(HttpGetProbe {
-                path: p.path.clone(),
-                port: p.port.clone(),
-                initial_delay_seconds: p.initial_delay,
-                period_seconds: p.period,
-                timeout_seconds: p.timeout,
-                success_threshold: p.success_threshold,
-                failure_threshold: p.failure_threshold,
-            }))
-        };
+    let ports = r.ports(&active, &r.auto_numbers(spec)?)?;
     Ok(Application {
         args: args.into_iter().map(value).collect(),
         env: env
@@ -160,15 +99,119 @@ pub(crate) fn resolve(
                 value: value(v),
             })
             .collect(),
-        resources,
+        resources: r.resources(spec.resources.as_ref()),
         labels: strings(&spec.labels, environment),
         annotations: strings(&spec.annotations, environment),
-        liveness: probe("liveness", &spec.liveness)?,
-        readiness: probe("readiness", &spec.readiness)?,
-        startup: probe("startup", &spec.startup)?,
+        liveness: r.probe("liveness", spec.liveness.as_ref(), &ports)?,
+        readiness: r.probe("readiness", spec.readiness.as_ref(), &ports)?,
+        startup: r.probe("startup", spec.startup.as_ref(), &ports)?,
         ports,
         environments: spec.environments(),
     })
+}
+
+/// The port of a value that is a `Port`.
+fn port_spec(v: &ValueSpec) -> Option<&PortSpec> {
+    match v {
+        ValueSpec::Port(p) => Some(p),
+        _ => None,
+    }
+}
+
+impl Resolver<'_> {
+    /// The number of every port declared without one, from every `Port` in every environment.
+    fn auto_numbers(&self, spec: &AppSpec) -> Result<BTreeMap<String, u16>, Error> {
+        let all_values = spec.args.iter().chain(spec.env.iter().map(|(_, v)| v));
+        let all_ports: Vec<&PortSpec> = all_values
+            .flat_map(PerEnv::all)
+            .filter_map(port_spec)
+            .collect();
+        ports::assign(all_ports.iter().copied()).ok_or_else(|| {
+            self.error(
+                None,
+                "cannot assign port numbers: expected at most 10000 ports without a number, \
+                 found more"
+                    .to_owned(),
+            )
+        })
+    }
+
+    /// The requests and limits set in this environment.
+    fn resources(&self, spec: Option<&PerEnv<ResourcesSpec>>) -> Resources {
+        match spec.and_then(|res| res.pick(self.environment)) {
+            Some(res) => Resources {
+                requests: strings(&res.requests, self.environment),
+                limits: strings(&res.limits, self.environment),
+            },
+            None => Resources::default(),
+        }
+    }
+
+    /// The probe `field` in this environment, checked to name one of `ports`.
+    fn probe(
+        &self,
+        field: &str,
+        spec: Option<&PerEnv<ProbeSpec>>,
+        ports: &[Port],
+    ) -> Result<Option<HttpGetProbe>, Error> {
+        let Some(p) = spec.and_then(|p| p.pick(self.environment)) else {
+            return Ok(None);
+        };
+        if !ports.iter().any(|port| port.name == p.port) {
+            let declared: Vec<String> = ports.iter().map(|p| format!("`{}`", p.name)).collect();
+            let declared = if declared.is_empty() {
+                "none".to_owned()
+            } else {
+                declared.join(", ")
+            };
+            return Err(self.error(
+                p.span.as_ref(),
+                format!(
+                    "Application `{field}`: expected a port name declared in environment \
+                     `{}` (declared: {declared}), found `{}`",
+                    self.environment, p.port
+                ),
+            ));
+        }
+        Ok(Some(HttpGetProbe {
+            path: p.path.clone(),
+            port: p.port.clone(),
+            initial_delay_seconds: p.initial_delay,
+            period_seconds: p.period,
+            timeout_seconds: p.timeout,
+            success_threshold: p.success_threshold,
+            failure_threshold: p.failure_threshold,
+        }))
+    }
+
+    /// Refuses a label or annotation keyed by an environment name with a per-environment
+    /// value, such as `labels = {"prod": {"team": "web"}}`: that reads as label `prod` whose
+    /// value exists in an environment named `team`, which is almost never what was meant.
+    fn check_label_keys(&self, spec: &AppSpec) -> Result<(), Error> {
+        let mentioned = spec.environments();
+        for (field, entries) in [("labels", &spec.labels), ("annotations", &spec.annotations)] {
+            for (key, value) in entries {
+                let PerEnv::ByEnv(by_env) = value else {
+                    continue;
+                };
+                // An environment name used as a key elsewhere, or the one being evaluated.
+                let is_environment = (key == self.environment || mentioned.contains(key))
+                    && !by_env.iter().any(|(inner, _)| inner == key);
+                if is_environment {
+                    let (inner, _) = &by_env[0];
+                    return Err(self.error(
+                        None,
+                        format!(
+                            "Application `{field}` entry `{key}`: expected a key with a value \
+                             per environment (`{{\"{inner}\": {{\"{key}\": ...}}}}`), found the \
+                             environment name `{key}` as the key of a dict keyed by `{inner}`"
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Resolver<'_> {
@@ -221,7 +264,9 @@ impl Resolver<'_> {
             }
         }
         let mut out = Vec::with_capacity(protocol.len());
-        let mut by_number: BTreeMap<u16, &PortSpec> = BTreeMap::new();
+        // Kubernetes allows one number twice with different protocols (DNS on 53/TCP and
+        // 53/UDP), so a number is taken per protocol.
+        let mut by_number: BTreeMap<(u16, Protocol), &PortSpec> = BTreeMap::new();
         for (name, p) in &protocol {
             let (number, assigned, decl) = match explicit.get(name) {
                 Some((n, decl)) => (*n, false, *decl),
@@ -235,18 +280,19 @@ impl Resolver<'_> {
                     }
                 },
             };
-            if let Some(other) = by_number.get(&number) {
+            if let Some(other) = by_number.get(&(number, p.protocol)) {
                 return Err(self.error(
                     decl.span.as_ref(),
                     format!(
-                        "port `{name}` in environment `{env}`: expected a number no other port \
-                         uses, found {number}, which port `{}` (at {}) uses too",
+                        "port `{name}` in environment `{env}`: expected a number no other {} \
+                         port uses, found {number}, which port `{}` (at {}) uses too",
+                        p.protocol.as_str(),
                         other.name,
                         location(other.span.as_ref())
                     ),
                 ));
             }
-            by_number.insert(number, decl);
+            by_number.insert((number, p.protocol), decl);
             out.push(Port {
                 name: (*name).to_owned(),
                 number,

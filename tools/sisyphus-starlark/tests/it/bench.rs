@@ -1,5 +1,5 @@
-//! The render budget: 10,000 evaluations of 50 loaded configs in under 1 s (release builds;
-//! debug builds run the same loop and only report the time).
+//! The render budget: 10,000 evaluations of 50 loaded configs in under 1 s in release builds
+//! and under 10 s in debug builds.
 
 use std::time::Instant;
 
@@ -35,7 +35,11 @@ fn ten_thousand_evaluations_of_fifty_configs() {
     {
         eprintln!("10,000 evaluations of 50 configs: {elapsed:?}");
     }
-    if !cfg!(debug_assertions) {
-        assert!(elapsed.as_secs_f64() < 1.0, "took {elapsed:?}");
-    }
+    // Release builds must meet the budget; debug builds (what CI runs) are about 5-10x slower,
+    // so they get a looser bound that still fails on a 10x regression.
+    let budget = if cfg!(debug_assertions) { 10.0 } else { 1.0 };
+    assert!(
+        elapsed.as_secs_f64() < budget,
+        "took {elapsed:?}, budget {budget} s"
+    );
 }

@@ -94,10 +94,45 @@ fn conflicts_are_errors_with_both_locations() {
 
     let one_number = "def main(ctx):\n    return Application(args = [Port(name = \"a\", number = 80), Port(name = \"b\", number = 80)])\n";
     let err = crate::eval(one_number, "prod").unwrap_err().to_string();
-    assert!(err.contains("port `b` in environment `prod`: expected a number no other port uses, found 80, which port `a` (at main.star:2:32) uses too"), "{err}");
+    assert!(err.contains("port `b` in environment `prod`: expected a number no other TCP port uses, found 80, which port `a` (at main.star:2:32) uses too"), "{err}");
 
     // The same conflict in a branch that is not chosen is not an error.
     let other_env = "def main(ctx):\n    return Application(args = [Port(name = \"a\", number = 80), {\"dev\": Port(name = \"b\", number = 80)}])\n";
     assert!(crate::eval(other_env, "prod").is_ok());
     assert!(crate::eval(other_env, "dev").is_err());
+}
+
+#[test]
+fn one_number_with_two_protocols_is_two_ports() {
+    // Kubernetes allows 53/TCP and 53/UDP side by side (DNS).
+    let source = "def main(ctx):\n    return Application(args = [Port(name = \"dns-tcp\", number = 53),\n        Port(name = \"dns-udp\", number = 53, protocol = \"UDP\"), Port(name = \"http\")])\n";
+    let got = ports(source, "prod");
+    let tcp_udp: Vec<(&str, u16, Protocol)> = got
+        .iter()
+        .map(|p| (p.name.as_str(), p.number, p.protocol))
+        .filter(|(_, n, _)| *n == 53)
+        .collect();
+    assert_eq!(
+        tcp_udp,
+        [
+            ("dns-tcp", 53, Protocol::Tcp),
+            ("dns-udp", 53, Protocol::Udp)
+        ]
+    );
+    // The same number twice with one protocol is still a conflict.
+    let clash = "def main(ctx):\n    return Application(args = [Port(name = \"a\", number = 53, protocol = \"UDP\"),\n        Port(name = \"b\", number = 53, protocol = \"UDP\")])\n";
+    let err = crate::eval(clash, "prod").unwrap_err().to_string();
+    assert!(
+        err.contains("expected a number no other UDP port uses, found 53, which port `a`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn auto_numbers_avoid_explicit_numbers_of_any_protocol() {
+    let http = 20000 + (fnv1a32("http") % 10000) as u16;
+    let source = format!(
+        "def main(ctx):\n    return Application(args = [Port(name = \"x\", number = {http}, protocol = \"UDP\"), Port(name = \"http\")])\n"
+    );
+    assert_eq!(number(&ports(&source, "prod"), "http"), http + 1);
 }

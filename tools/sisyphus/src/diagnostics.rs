@@ -11,13 +11,41 @@
 use std::fmt;
 use std::io::IsTerminal;
 
-/// What the user can do about an error, attached to the chain with `.context(Hint(..))` (or
-/// [`HintExt::hint`]) below the message it explains: the renderer prints it as `hint:`, never as
-/// a cause.
+/// What the user can do about an error. It sits in the chain: either as the root error of a
+/// message (`anyhow::Error::new(Hint::new(..)).context("message")`) or wrapped around a cause
+/// (`result.hint(..)`, see [`HintExt`]). The renderer prints it as `hint:`, never as a cause, and
+/// goes on with its source.
 #[derive(Debug)]
-pub struct Hint(pub String);
+pub struct Hint {
+    text: String,
+    source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+}
 
-/// `.hint("...")` on results: attach a [`Hint`] to the error, if any.
+impl Hint {
+    /// A hint with no cause below it.
+    pub fn new(text: impl Into<String>) -> Hint {
+        Hint {
+            text: text.into(),
+            source: None,
+        }
+    }
+}
+
+impl fmt::Display for Hint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl std::error::Error for Hint {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+/// `.hint("...")` on results: wrap the error in a [`Hint`].
 pub trait HintExt<T> {
     /// Attach `hint` to the error.
     ///
@@ -32,17 +60,14 @@ where
     E: std::error::Error + Send + Sync + 'static,
 {
     fn hint(self, hint: impl Into<String>) -> anyhow::Result<T> {
-        self.map_err(|e| anyhow::Error::new(e).context(Hint(hint.into())))
+        self.map_err(|e| {
+            anyhow::Error::new(Hint {
+                text: hint.into(),
+                source: Some(Box::new(e)),
+            })
+        })
     }
 }
-
-impl fmt::Display for Hint {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for Hint {}
 
 /// Print an error chain to stderr in the house format.
 pub fn print_error(err: &anyhow::Error) {
@@ -67,7 +92,7 @@ fn render_chain<'a>(chain: impl Iterator<Item = &'a (dyn std::error::Error + 'st
     let mut first = true;
     for cause in chain {
         if let Some(hint) = cause.downcast_ref::<Hint>() {
-            hints.push(hint.0.clone());
+            hints.push(hint.text.clone());
             continue;
         }
         if let Some(hint) = cause
@@ -128,7 +153,7 @@ mod tests {
 
     #[test]
     fn renders_causes_and_hints() {
-        let err = anyhow::Error::new(Hint("pass `--cluster`".into()))
+        let err = anyhow::Error::new(Hint::new("pass `--cluster`"))
             .context("cluster is unknown")
             .context("failed to evaluate `main.star`");
         assert_eq!(

@@ -75,8 +75,8 @@ fn config_location(root: &Path, config: &Path) -> anyhow::Result<(PathBuf, Strin
     let root = fs_err::canonicalize(root).context("cannot use the config root")?;
     let config_abs = fs_err::canonicalize(config).context("cannot read the config")?;
     let Ok(relative) = config_abs.strip_prefix(&root) else {
-        return Err(anyhow::Error::new(Hint(
-            "pass `--config-root` with a directory that contains the config".into(),
+        return Err(anyhow::Error::new(Hint::new(
+            "pass `--config-root` with a directory that contains the config",
         ))
         .context(format!(
             "config `{}` is outside the config root `{}`",

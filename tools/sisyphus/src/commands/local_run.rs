@@ -60,7 +60,7 @@ pub(crate) fn warn_unknown_environment(app: &Application, environment: &str) {
 pub(crate) fn find_program(program: &Path, host: &HostEnv, hint: &str) -> anyhow::Result<PathBuf> {
     if program.components().count() > 1 || program.is_absolute() {
         if !program.exists() {
-            return Err(anyhow::Error::new(Hint(hint.to_owned()))
+            return Err(anyhow::Error::new(Hint::new(hint))
                 .context(format!("`{}` does not exist", program.display())));
         }
         return Ok(program.to_path_buf());
@@ -110,4 +110,28 @@ pub(crate) fn run_child(
     let code =
         block_on(async { Ok(sisyphus_local::process::run(program, argv, env, terminal).await?) })?;
     Ok(ExitStatus::Child(code))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostics::render_error;
+
+    #[test]
+    fn a_missing_program_is_reported_with_its_hint() {
+        let host: HostEnv = [("PATH", "/nonexistent")].into_iter().collect();
+        let err = find_program(Path::new("/nonexistent/podman"), &host, "install podman")
+            .unwrap_err();
+        assert_eq!(
+            render_error(&err),
+            "error: `/nonexistent/podman` does not exist\n\nhint: install podman\n"
+        );
+        let err = find_program(Path::new("podman"), &host, "install podman").unwrap_err();
+        let text = render_error(&err);
+        assert!(
+            text.starts_with("error: `podman` is not on `PATH`\n  Caused by: ")
+                && text.ends_with("\n\nhint: install podman\n"),
+            "{text}"
+        );
+    }
 }

@@ -120,8 +120,8 @@ mod tests {
     #[test]
     fn a_missing_program_is_reported_with_its_hint() {
         let host: HostEnv = [("PATH", "/nonexistent")].into_iter().collect();
-        let err = find_program(Path::new("/nonexistent/podman"), &host, "install podman")
-            .unwrap_err();
+        let err =
+            find_program(Path::new("/nonexistent/podman"), &host, "install podman").unwrap_err();
         assert_eq!(
             render_error(&err),
             "error: `/nonexistent/podman` does not exist\n\nhint: install podman\n"

@@ -7,21 +7,24 @@
 #![allow(non_snake_case)] // Builtin names are Starlark constructors: `Port`, `Application`, ...
 #![allow(clippy::too_many_arguments)] // Builtins mirror their keyword arguments.
 
+use std::num::NonZeroI32;
 use std::sync::{Arc, LazyLock};
 
 use anyhow::{anyhow, bail};
 use starlark::codemap::FileSpan;
 use starlark::environment::{Globals, GlobalsBuilder, LibraryExtension};
 use starlark::eval::Evaluator;
-use starlark::values::Value;
 use starlark::values::dict::DictRef;
 use starlark::values::list::ListRef;
+use starlark::values::range::Range;
 use starlark::values::tuple::TupleRef;
+use starlark::values::{FrozenValue, Value};
 use starlark_derive::starlark_module;
 
 use sisyphus_core::app::Protocol;
 use sisyphus_core::names;
 
+use crate::sandbox::{MAX_RANGE_LEN, MAX_VALUE_DEPTH, NESTED_TOO_DEEPLY, too_deep};
 use crate::spec::{AppSpec, PerEnv, PortSpec, ProbeSpec, ResourcesSpec, ValueSpec};
 use crate::values::{
     ApplicationValue, FileVariableSpec, FileVariableValue, PortValue, ProbeValue, ResourcesValue,
@@ -43,6 +46,7 @@ pub(crate) fn globals() -> &'static Globals {
             LibraryExtension::Json,
         ])
         .with(sisyphus_builtins)
+        .with_namespace("json", json_members)
         .build()
     });
     &GLOBALS
@@ -236,8 +240,100 @@ fn is_absolute_normalized(path: &str) -> bool {
     }
 }
 
+/// Fails when `x` is nested too deeply for the recursive operation `what` (see
+/// [`crate::sandbox`]).
+fn check_depth(x: Value, what: &str) -> anyhow::Result<()> {
+    if too_deep(x, MAX_VALUE_DEPTH) {
+        bail!(
+            "`{what}`: {NESTED_TOO_DEEPLY}: expected at most {MAX_VALUE_DEPTH} levels of lists, \
+             tuples, dicts and structs, found more"
+        );
+    }
+    Ok(())
+}
+
+/// The standard `json` namespace, whose `decode` our `json.decode` calls.
+fn standard_json() -> Option<FrozenValue> {
+    static STANDARD: LazyLock<Globals> =
+        LazyLock::new(|| Globals::extended_by(&[LibraryExtension::Json]));
+    STANDARD
+        .iter()
+        .find_map(|(name, value)| (name == "json").then_some(value))
+}
+
+#[starlark_module]
+fn json_members(builder: &mut GlobalsBuilder) {
+    /// `json.encode(x)`, refusing values nested too deeply.
+    fn encode(#[starlark(require = pos)] x: Value) -> anyhow::Result<String> {
+        check_depth(x, "json.encode()")?;
+        x.to_json()
+    }
+
+    /// `json.decode(x)`: the standard one.
+    fn decode<'v>(
+        #[starlark(require = pos)] x: Value<'v>,
+        eval: &mut Evaluator<'v, '_, '_>,
+    ) -> anyhow::Result<Value<'v>> {
+        let decode = standard_json()
+            .and_then(|json| {
+                json.to_value()
+                    .get_attr("decode", eval.heap())
+                    .ok()
+                    .flatten()
+            })
+            .ok_or_else(|| anyhow!("internal error: the standard `json.decode` is missing"))?;
+        eval.eval_function(decode, &[x], &[])
+            .map_err(starlark::Error::into_anyhow)
+    }
+}
+
 #[starlark_module]
 fn sisyphus_builtins(builder: &mut GlobalsBuilder) {
+    /// `range()` as in the Starlark spec, refusing more than `MAX_RANGE_LEN` elements (a
+    /// `list()` of it would be one huge allocation that no step limit sees).
+    fn range(
+        #[starlark(require = pos)] a1: i32,
+        #[starlark(require = pos)] a2: Option<i32>,
+        #[starlark(require = pos, default = 1)] step: i32,
+    ) -> anyhow::Result<Range> {
+        let (start, stop) = match a2 {
+            None => (0, a1),
+            Some(stop) => (a1, stop),
+        };
+        let Some(step) = NonZeroI32::new(step) else {
+            bail!("`range()` `step`: expected a non-zero int, found 0");
+        };
+        let (start, stop, by) = (i64::from(start), i64::from(stop), i64::from(step.get()));
+        let len = if by > 0 {
+            (stop - start + by - 1).max(0) / by
+        } else {
+            (start - stop - by - 1).max(0) / -by
+        };
+        if len > MAX_RANGE_LEN {
+            bail!(
+                "`range()`: expected at most {MAX_RANGE_LEN} elements, found {len} (configs \
+                 have no use for more; the step limit would stop a loop over them anyway)"
+            );
+        }
+        Ok(Range::new(
+            i32::try_from(start)?,
+            i32::try_from(stop)?,
+            step,
+        ))
+    }
+
+    /// `str(x)`, refusing values nested too deeply.
+    fn str(#[starlark(require = pos)] x: Value) -> anyhow::Result<String> {
+        check_depth(x, "str()")?;
+        Ok(x.to_str())
+    }
+
+    /// `repr(x)`, refusing values nested too deeply.
+    fn repr(#[starlark(require = pos)] x: Value) -> anyhow::Result<String> {
+        check_depth(x, "repr()")?;
+        Ok(x.to_repr())
+    }
+
     /// A string variable bound per resource (`variables` in Sisyphus YAML) or read from the host
     /// environment in local runs.
     fn StringVariable<'v>(name: Value<'v>) -> anyhow::Result<StringVariableValue> {

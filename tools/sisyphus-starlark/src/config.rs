@@ -13,7 +13,7 @@ use crate::builtins::describe;
 use crate::error::{Fallback, from_starlark};
 use crate::loader::{Loader, file_start, limit};
 use crate::values::{ApplicationValue, ContextValue};
-use crate::{ConfigFiles, Error, paths, resolve};
+use crate::{ConfigFiles, Error, paths, resolve, sandbox};
 
 /// A config parsed and its module evaluated once (loads resolved and cached); `main` not yet
 /// called. `Send + Sync`: share it across threads and evaluate it for many contexts.
@@ -93,6 +93,12 @@ impl Config {
     /// Unreadable or disallowed files, syntax errors, load cycles, evaluation errors and limits,
     /// no `main` function.
     pub fn load(files: &dyn ConfigFiles, entrypoint: &str) -> Result<Config, Error> {
+        let fallback = file_start(entrypoint, "");
+        sandbox::guarded(&fallback, || Self::load_here(files, entrypoint))
+    }
+
+    /// [`Config::load`] on the current thread, panics not caught.
+    fn load_here(files: &dyn ConfigFiles, entrypoint: &str) -> Result<Config, Error> {
         let path = paths::resolve(None, entrypoint).map_err(|reason| Error::BadPath {
             path: entrypoint.to_owned(),
             reason,
@@ -149,6 +155,11 @@ impl Config {
     /// an `Application`, and values invalid in this environment (port conflicts, probes naming
     /// undeclared ports).
     pub fn evaluate(&self, ctx: &EvalContext) -> Result<Application, Error> {
+        sandbox::guarded(&self.main_def, || self.evaluate_here(ctx))
+    }
+
+    /// [`Config::evaluate`] on the current thread, panics not caught.
+    fn evaluate_here(&self, ctx: &EvalContext) -> Result<Application, Error> {
         let spec = Module::with_temp_heap(|module| {
             let main = module.heap().access_owned_frozen_value(&self.main);
             let mut eval = Evaluator::new(&module);

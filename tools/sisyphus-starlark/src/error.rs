@@ -170,6 +170,10 @@ pub(crate) fn from_starlark(err: &starlark::Error, fallback: &Fallback) -> Error
             "evaluation used too much memory: expected at most {} MiB",
             MAX_HEAP_BYTES >> 20
         );
+    } else if message.contains(crate::sandbox::NESTED_TOO_DEEPLY)
+        || message.starts_with(crate::sandbox::RANGE_TOO_LONG)
+    {
+        limit = true;
     } else if message.starts_with("Evaluation cancelled") {
         limit = true;
         message = format!(

@@ -7,7 +7,8 @@
 //!
 //! [`Config::load`] parses the entrypoint and every file it `load()`s once; [`Config::evaluate`]
 //! only calls `main(ctx)` and converts the result, so one `Config` serves many contexts and
-//! threads. The language is documented in `docs/starlark.md`.
+//! threads. Both catch panics and run on a large stack ([`EVAL_STACK_SIZE`], see
+//! [`with_eval_stack`]). The language is documented in `docs/starlark.md`.
 
 mod builtins;
 mod config;
@@ -17,10 +18,12 @@ mod loader;
 mod paths;
 mod ports;
 mod resolve;
+mod sandbox;
 mod spec;
 mod values;
 
 pub use config::{Config, evaluate};
 pub use error::{Diagnostic, Error};
 pub use files::{ConfigFiles, DirFiles, MemoryFiles};
+pub use sandbox::{EVAL_STACK_SIZE, with_eval_stack};
 pub use sisyphus_core::app::{Application, EvalContext};

@@ -9,6 +9,7 @@ use starlark::eval::{Evaluator, ReturnFileLoader};
 use starlark::syntax::{AstModule, Dialect};
 
 use crate::error::{Fallback, at_span, from_starlark};
+use crate::sandbox::{MAX_VALUE_DEPTH, NESTED_TOO_DEEPLY, too_deep};
 use crate::{ConfigFiles, Error, builtins, paths};
 
 /// The dialect every config is parsed with.
@@ -35,6 +36,23 @@ pub(crate) fn limit(eval: &mut Evaluator) {
     eval.set_check_cancelled(Box::new(move || std::time::Instant::now() > deadline));
     static NO_PRINT: NoPrint = NoPrint;
     eval.set_print_handler(&NO_PRINT);
+}
+
+/// Refuses module-level values nested too deeply for freezing (which recurses natively).
+fn check_module_depth(module: &Module, fallback: &Fallback) -> Result<(), Error> {
+    for name in module.names() {
+        let Some(value) = module.get(name.as_str()) else {
+            continue;
+        };
+        if too_deep(value, MAX_VALUE_DEPTH) {
+            return Err(Error::Limit(Box::new(fallback.diagnostic(format!(
+                "`{}`: {NESTED_TOO_DEEPLY}: expected at most {MAX_VALUE_DEPTH} levels of \
+                 lists, tuples, dicts and structs, found more",
+                name.as_str()
+            )))));
+        }
+    }
+    Ok(())
 }
 
 /// A fallback location: the first line of `file`.
@@ -103,6 +121,7 @@ impl<'a> Loader<'a> {
                 eval.eval_module(ast, builtins::globals())
                     .map_err(|e| from_starlark(&e, &fallback))?;
             }
+            check_module_depth(&module, &fallback)?;
             module.freeze().map_err(|e| {
                 Error::Config(Box::new(fallback.diagnostic(format!(
                     "failed to freeze the module of `{path}`: {e:?}"

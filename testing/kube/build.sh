@@ -2,14 +2,17 @@
 # Builds kube-testenv (etcd + kube-apiserver + kube-controller-manager in one binary) for the
 # Rust test fixtures in tools/sisyphus-test-support.
 #
-# Output: ${SISYPHUS_KUBE_TESTENV:-<repo>/target/kube-testenv/kube-testenv}. The build is skipped
-# when <output>.stamp holds the sha256 of go.mod, go.sum, every .go file, the Go version, the
-# build environment and the ldflags of the last build. Uses the default GOCACHE/GOMODCACHE.
+# Output: ${SISYPHUS_KUBE_TESTENV:-<repo>/target/kube-testenv/kube-testenv}; a relative
+# SISYPHUS_KUBE_TESTENV is taken from the repository root, as the Rust fixture does. The build is
+# skipped when <output>.stamp holds the sha256 of go.mod, go.sum, every .go file, the Go version,
+# the build environment and the ldflags of the last build. Concurrent runs for one output (two CI
+# jobs sharing a target dir) take turns on <output>.lock. Uses the default GOCACHE/GOMODCACHE.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 out=${SISYPHUS_KUBE_TESTENV:-$repo/target/kube-testenv/kube-testenv}
+[[ $out == /* ]] || out=$repo/$out
 cd "$here"
 
 version=$(sed -n 's|^[[:space:]]*k8s.io/kubernetes v\([0-9.]*\)$|\1|p' go.mod | head -n1)
@@ -28,14 +31,19 @@ stamp=$(
         echo "$ldflags"
     } | sha256sum | cut -d' ' -f1
 )
+mkdir -p "$(dirname "$out")"
+exec 9>"$out.lock"
+flock 9
 if [[ -x $out && -f $out.stamp && $(cat "$out.stamp") == "$stamp" ]]; then
     echo "kube-testenv is up to date: $out"
     exit 0
 fi
 
-mkdir -p "$(dirname "$out")"
 start=$(date +%s)
-go build -ldflags "$ldflags" -o "$out.tmp" ./cmd/kube-testenv
-mv -f "$out.tmp" "$out"
-echo "$stamp" >"$out.stamp"
+tmp=$(mktemp "$out.XXXXXX")
+trap 'rm -f "$tmp" "$tmp.stamp"' EXIT
+go build -ldflags "$ldflags" -o "$tmp" ./cmd/kube-testenv
+echo "$stamp" >"$tmp.stamp"
+mv -f "$tmp" "$out"
+mv -f "$tmp.stamp" "$out.stamp"
 echo "built $out (Kubernetes v$version) in $(($(date +%s) - start))s"

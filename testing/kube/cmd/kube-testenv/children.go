@@ -14,7 +14,10 @@ import (
 type child struct {
 	name string
 	log  string
-	cmd  *exec.Cmd
+	// logStart is the size of the log when this child started: the log is appended to across
+	// attempts, and only this child's part of it counts.
+	logStart int64
+	cmd      *exec.Cmd
 	// done is closed when the process has exited; err is its wait error.
 	done chan struct{}
 	err  error
@@ -29,6 +32,10 @@ func startChild(self, name, logPath string, args []string) (*child, error) {
 		return nil, fmt.Errorf("open %s log %s: %w", name, logPath, err)
 	}
 	defer log.Close()
+	info, err := log.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("stat %s log %s: %w", name, logPath, err)
+	}
 	cmd := exec.Command(self, args...)
 	cmd.Stdin = nil
 	cmd.Stdout = log
@@ -37,7 +44,7 @@ func startChild(self, name, logPath string, args []string) (*child, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
-	c := &child{name: name, log: logPath, cmd: cmd, done: make(chan struct{})}
+	c := &child{name: name, log: logPath, logStart: info.Size(), cmd: cmd, done: make(chan struct{})}
 	go func() {
 		c.err = cmd.Wait()
 		close(c.done)
@@ -69,16 +76,24 @@ func (c *child) stop(grace time.Duration) {
 	}
 }
 
-// tail returns the last n lines of the child's log.
+// tail returns the last n lines this child wrote to its log.
 func (c *child) tail(n int) string {
-	return tailFile(c.log, n)
+	return tailFileFrom(c.log, c.logStart, n)
 }
 
 // tailFile returns the last n lines of the file at path, indented, or a note when unreadable.
 func tailFile(path string, n int) string {
+	return tailFileFrom(path, 0, n)
+}
+
+// tailFileFrom is tailFile for the part of the file after byte offset from.
+func tailFileFrom(path string, from int64, n int) string {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Sprintf("  (cannot read %s: %v)\n", path, err)
+	}
+	if from > 0 && from <= int64(len(data)) {
+		data = data[from:]
 	}
 	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
 	if len(lines) > n {

@@ -201,8 +201,10 @@ func (c *cluster) start(ctx context.Context) error {
 		if err == nil {
 			break
 		}
-		if attempt < 3 && strings.Contains(c.apiserver.tail(50), "address already in use") {
+		// c.apiserver is nil when the child never started (no port, log not writable).
+		if attempt < 3 && c.apiserver != nil && strings.Contains(c.apiserver.tail(50), "address already in use") {
 			logf("apiserver port taken, retrying on another port")
+			c.apiserver.stop(10 * time.Second)
 			continue
 		}
 		return err
@@ -221,6 +223,7 @@ func (c *cluster) start(ctx context.Context) error {
 
 // startAPIServer starts kube-apiserver on a free port and waits for /readyz.
 func (c *cluster) startAPIServer(ctx context.Context, client *http.Client) error {
+	c.apiserver = nil
 	ports, err := freePorts(1)
 	if err != nil {
 		return err

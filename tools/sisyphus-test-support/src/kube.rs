@@ -35,7 +35,8 @@ use crate::error::report;
 use crate::{process, require};
 
 /// Environment variable naming the `kube-testenv` binary (default:
-/// `<workspace>/target/kube-testenv/kube-testenv`, where `testing/kube/build.sh` puts it).
+/// `<workspace>/target/kube-testenv/kube-testenv`, where `testing/kube/build.sh` puts it). A
+/// relative path is taken from the workspace root.
 pub const BINARY_ENV: &str = "SISYPHUS_KUBE_TESTENV";
 /// The command that builds the binary, shown when it is missing.
 pub const BUILD_COMMAND: &str = "testing/kube/build.sh";
@@ -43,6 +44,8 @@ pub const BUILD_COMMAND: &str = "testing/kube/build.sh";
 const READY_TIMEOUT: Duration = Duration::from_secs(150);
 /// How long a stopped cluster may take to exit before it is killed.
 const STOP_GRACE: Duration = Duration::from_secs(20);
+/// How long a cluster that failed to start may take to shut down before it is killed.
+const NOT_READY_GRACE: Duration = Duration::from_secs(5);
 /// Lines of log shown in errors.
 const TAIL_LINES: usize = 40;
 
@@ -286,16 +289,23 @@ impl KubeCluster {
                 .take(),
         );
         let mut child = self.child.lock().unwrap_or_else(PoisonError::into_inner);
-        let deadline = Instant::now() + STOP_GRACE;
-        while Instant::now() < deadline {
-            if !matches!(child.try_wait(), Ok(None)) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = child.kill();
-        let _ = child.wait();
+        stop_child(&mut child, STOP_GRACE);
     }
+}
+
+/// Waits up to `grace` for `child` (whose stdin is already closed) to exit, then kills it.
+/// A failed `try_wait` also ends in the kill, so nothing is left running.
+fn stop_child(child: &mut Child, grace: Duration) {
+    let deadline = Instant::now() + grace;
+    while Instant::now() < deadline {
+        match child.try_wait() {
+            Ok(Some(_)) => return,
+            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
+            Err(_) => break,
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 impl Drop for KubeCluster {
@@ -333,11 +343,12 @@ fn start_in(binary: &Path, context: &str, base: &Path) -> Result<KubeCluster, Er
         .stderr(Stdio::from(stderr))
         .spawn()
         .map_err(spawn_error)?;
-    let stdin = child.stdin.take();
-    let not_ready = |child: &mut Child, reason: String| {
-        // Closing stdin stops it if it still runs; then collect it.
-        let _ = child.kill();
-        let _ = child.wait();
+    let mut stdin = child.stdin.take();
+    let not_ready = |child: &mut Child, stdin: &mut Option<ChildStdin>, reason: String| {
+        // Closing stdin asks kube-testenv to shut down cleanly (etcd included); it is killed
+        // only if it does not exit in time.
+        drop(stdin.take());
+        stop_child(child, NOT_READY_GRACE);
         Error::NotReady {
             context: context.to_owned(),
             reason,
@@ -345,45 +356,14 @@ fn start_in(binary: &Path, context: &str, base: &Path) -> Result<KubeCluster, Er
             tail: process::tail(&process::read_log(&log), TAIL_LINES),
         }
     };
-    let Some(stdout) = child.stdout.take() else {
-        return Err(not_ready(&mut child, "no stdout pipe".to_owned()));
-    };
-    let (sender, lines) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut reader = BufReader::new(stdout);
-        let mut line = String::new();
-        let _ = sender.send(reader.read_line(&mut line).map(|_| line));
-        // Keep draining, so kube-testenv never writes into a closed pipe.
-        let _ = std::io::copy(&mut reader, &mut std::io::sink());
-    });
-    let line = match lines.recv_timeout(READY_TIMEOUT) {
-        Ok(Ok(line)) if !line.is_empty() => line,
-        Ok(Ok(_)) | Ok(Err(_)) | Err(mpsc::RecvTimeoutError::Disconnected) => {
-            // stdout closed: it exited (or is exiting); report how.
-            let deadline = Instant::now() + Duration::from_secs(10);
-            let status = loop {
-                match child.try_wait() {
-                    Ok(Some(status)) => break status.to_string(),
-                    Ok(None) if Instant::now() < deadline => {
-                        std::thread::sleep(Duration::from_millis(20));
-                    }
-                    Ok(None) => break "closed stdout".to_owned(),
-                    Err(error) => break error.to_string(),
-                }
-            };
-            return Err(not_ready(&mut child, format!("kube-testenv {status}")));
-        }
-        Err(mpsc::RecvTimeoutError::Timeout) => {
-            return Err(not_ready(
-                &mut child,
-                format!("no ready line after {READY_TIMEOUT:?}"),
-            ));
-        }
+    let line = match wait_for_ready_line(&mut child) {
+        Ok(line) => line,
+        Err(reason) => return Err(not_ready(&mut child, &mut stdin, reason)),
     };
     let ready: Ready = match serde_json::from_str(line.trim()) {
         Ok(ready) => ready,
         Err(source) => {
-            let _ = not_ready(&mut child, String::new());
+            let _ = not_ready(&mut child, &mut stdin, String::new());
             return Err(Error::ReadyLine {
                 context: context.to_owned(),
                 line: line.trim().to_owned(),
@@ -401,6 +381,43 @@ fn start_in(binary: &Path, context: &str, base: &Path) -> Result<KubeCluster, Er
         stdin: Mutex::new(stdin),
         child: Mutex::new(child),
     })
+}
+
+/// The first line `child` prints on stdout (its ready line), or why there is none: it exited
+/// (with its status) or printed nothing for [`READY_TIMEOUT`]. Its stdout keeps being drained
+/// afterwards, so it never writes into a closed pipe.
+fn wait_for_ready_line(child: &mut Child) -> Result<String, String> {
+    let Some(stdout) = child.stdout.take() else {
+        return Err("no stdout pipe".to_owned());
+    };
+    let (sender, lines) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut reader = BufReader::new(stdout);
+        let mut line = String::new();
+        let _ = sender.send(reader.read_line(&mut line).map(|_| line));
+        let _ = std::io::copy(&mut reader, &mut std::io::sink());
+    });
+    match lines.recv_timeout(READY_TIMEOUT) {
+        Ok(Ok(line)) if !line.is_empty() => Ok(line),
+        Ok(Ok(_)) | Ok(Err(_)) | Err(mpsc::RecvTimeoutError::Disconnected) => {
+            // stdout closed: it exited (or is exiting); report how.
+            let deadline = Instant::now() + Duration::from_secs(10);
+            let status = loop {
+                match child.try_wait() {
+                    Ok(Some(status)) => break status.to_string(),
+                    Ok(None) if Instant::now() < deadline => {
+                        std::thread::sleep(Duration::from_millis(20));
+                    }
+                    Ok(None) => break "closed stdout".to_owned(),
+                    Err(error) => break error.to_string(),
+                }
+            };
+            Err(format!("kube-testenv {status}"))
+        }
+        Err(mpsc::RecvTimeoutError::Timeout) => {
+            Err(format!("no ready line after {READY_TIMEOUT:?}"))
+        }
+    }
 }
 
 /// Writes one kubeconfig with the contexts of all `clusters` (the first is the current
@@ -501,6 +518,7 @@ pub fn install_crypto_provider() {
 pub fn binary() -> PathBuf {
     let path = std::env::var_os(BINARY_ENV)
         .map(PathBuf::from)
+        .map(|path| workspace_root().join(path))
         .unwrap_or_else(default_binary);
     require::first_binary(
         &format!("`kube-testenv` (looked for `{}`)", path.display()),
@@ -511,10 +529,19 @@ pub fn binary() -> PathBuf {
 
 /// `<workspace>/target/kube-testenv/kube-testenv`, where `testing/kube/build.sh` puts it.
 fn default_binary() -> PathBuf {
+    workspace_root().join("target/kube-testenv/kube-testenv")
+}
+
+/// The workspace root, which a relative [`BINARY_ENV`] is taken from (as `build.sh` does; a
+/// test's own working directory is its crate's directory).
+fn workspace_root() -> PathBuf {
     let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
     // tools/sisyphus-test-support → the workspace root.
-    let workspace = manifest_dir.ancestors().nth(2).unwrap_or(manifest_dir);
-    workspace.join("target/kube-testenv/kube-testenv")
+    manifest_dir
+        .ancestors()
+        .nth(2)
+        .unwrap_or(manifest_dir)
+        .to_owned()
 }
 
 /// `<prefix>-<pid>-<counter>` as a DNS-1123 label.
@@ -610,8 +637,12 @@ mod tests {
     fn a_garbage_ready_line_is_an_error() {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let fake = dir.path().join("fake-testenv");
-        fs_err::write(&fake, "#!/bin/sh\necho 'not json'\nexec cat\n")
-            .unwrap_or_else(|e| panic!("{e}"));
+        // Waits for its stdin to close, as kube-testenv does, then says so.
+        fs_err::write(
+            &fake,
+            "#!/bin/sh\necho 'not json'\ncat\necho stopped-cleanly >&2\n",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
         let mut perms = fs_err::metadata(&fake)
             .unwrap_or_else(|e| panic!("{e}"))
             .permissions();
@@ -624,6 +655,16 @@ mod tests {
         assert!(
             error.contains("failed to parse the ready line of cluster `garbage`: `not json`"),
             "{error}"
+        );
+        // It was stopped by closing its stdin, not killed.
+        let logs: Vec<String> = fs_err::read_dir(dir.path())
+            .unwrap_or_else(|e| panic!("{e}"))
+            .filter_map(Result::ok)
+            .map(|entry| process::read_log(&entry.path().join("testenv.log")))
+            .collect();
+        assert!(
+            logs.iter().any(|log| log.contains("stopped-cleanly")),
+            "{logs:?}"
         );
     }
 }

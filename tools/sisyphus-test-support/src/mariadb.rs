@@ -185,7 +185,8 @@ impl MariaDb {
             .args(["--no-defaults", "--protocol=TCP", "-h", "127.0.0.1"])
             .arg(format!("--port={}", self.port))
             .args(["-u", "root"])
-            .arg(format!("--password={PASSWORD}"))
+            // From the environment, not the command line (which `ps` shows to every user).
+            .env("MYSQL_PWD", PASSWORD)
             .args(["-e", &format!("CREATE DATABASE `{name}`")]);
         let log = self.dir.path().join(format!("create-{name}.log"));
         process::run("mariadb", command, &log, TIMEOUT).map_err(|source| Error::Process {

@@ -12,8 +12,10 @@
 //!
 //! # What we do instead
 //!
-//! 1. Candidates come from **below** the ephemeral range (by default 20000–32767), so neither
-//!    outgoing connections nor anybody's `bind(:0)` is ever given one of our ports.
+//! 1. Candidates come from **below** the ephemeral range ([`range`]: from 20000 up to where the
+//!    kernel's range starts, 20000–32767 by default), so neither outgoing connections nor
+//!    anybody's `bind(:0)` is ever given one of our ports. An ephemeral range starting below
+//!    21000 is refused with a panic rather than silently overlapped.
 //! 2. Within this process, a port is handed out at most once (a process-wide reservation set).
 //! 3. Across processes (cargo runs test binaries in parallel), each handed-out port is guarded
 //!    by an exclusive `flock` on `$TMPDIR/sisyphus-test-ports-<uid>/<port>.lock`, held until this
@@ -33,6 +35,33 @@ use std::time::{SystemTime, UNIX_EPOCH};
 const LOW: u16 = 20000;
 /// Fallback upper bound (exclusive) when the ephemeral range cannot be read.
 const DEFAULT_HIGH: u16 = 32768;
+/// Fewest ports the range below the ephemeral range must hold.
+const MIN_PORTS: u16 = 1000;
+
+/// The ports handed out: from 20000 up to (not including) the start of the kernel's
+/// ephemeral range, or 32768 when that cannot be read.
+///
+/// # Panics
+///
+/// When the ephemeral range starts less than 1000 ports above 20000: our ports would then lie
+/// inside it, where any outgoing connection may take them.
+pub fn range() -> std::ops::Range<u16> {
+    range_below(ephemeral_low().unwrap_or(DEFAULT_HIGH))
+}
+
+/// [`range`] for an ephemeral range starting at `ephemeral_low`.
+fn range_below(ephemeral_low: u16) -> std::ops::Range<u16> {
+    if ephemeral_low < LOW.saturating_add(MIN_PORTS) {
+        panic!(
+            "the kernel's ephemeral port range starts at {ephemeral_low} \
+             (net.ipv4.ip_local_port_range), expected at least {}: test ports come from \
+             {LOW} up to it and must not overlap it; run \
+             `sysctl -w net.ipv4.ip_local_port_range=\"32768 60999\"`",
+            LOW + MIN_PORTS
+        );
+    }
+    LOW..ephemeral_low
+}
 
 /// Process-wide state: ports already handed out, their lock files, and the next candidate.
 struct Reservations {
@@ -87,8 +116,8 @@ pub fn free_port() -> u16 {
         locks: Vec::new(),
         next: seed(),
     });
-    let high = ephemeral_low().unwrap_or(DEFAULT_HIGH).max(LOW + 1000);
-    let span = u32::from(high - LOW);
+    let ports = range();
+    let span = u32::from(ports.end - ports.start);
     let dir = lock_dir();
     if let Err(error) = fs_err::create_dir_all(&dir) {
         panic!("failed to create the port lock directory: {error}");
@@ -96,7 +125,7 @@ pub fn free_port() -> u16 {
     for _ in 0..span {
         let offset = state.next % span;
         state.next = state.next.wrapping_add(1);
-        let Ok(port) = u16::try_from(u32::from(LOW) + offset) else {
+        let Ok(port) = u16::try_from(u32::from(ports.start) + offset) else {
             continue;
         };
         if state.taken.contains(&port) {
@@ -112,7 +141,10 @@ pub fn free_port() -> u16 {
         state.locks.push(lock);
         return port;
     }
-    panic!("no free TCP port on 127.0.0.1 in {LOW}..{high}");
+    panic!(
+        "no free TCP port on 127.0.0.1 in {}..{}",
+        ports.start, ports.end
+    );
 }
 
 /// Directory holding one lock file per handed-out port, one per user (so a directory made by
@@ -159,14 +191,27 @@ mod tests {
         let ports: Vec<u16> = (0..50).map(|_| free_port()).collect();
         let unique: HashSet<u16> = ports.iter().copied().collect();
         assert_eq!(unique.len(), ports.len(), "duplicate port in {ports:?}");
+        let range = range();
         for port in ports {
-            assert!(
-                (LOW..DEFAULT_HIGH.max(LOW + 1000)).contains(&port),
-                "{port}"
-            );
+            assert!(range.contains(&port), "{port} not in {range:?}");
             TcpListener::bind(SocketAddrV4::new(Ipv4Addr::LOCALHOST, port))
                 .unwrap_or_else(|e| panic!("port {port} not bindable: {e}"));
         }
+    }
+
+    #[test]
+    fn the_range_ends_where_the_ephemeral_range_starts() {
+        assert_eq!(range_below(32768), 20000..32768);
+        assert_eq!(range_below(49152), 20000..49152);
+        let overlap = std::panic::catch_unwind(|| range_below(20500));
+        let message = overlap
+            .err()
+            .and_then(|p| p.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        assert!(
+            message.contains("starts at 20500") && message.contains("ip_local_port_range"),
+            "{message}"
+        );
     }
 
     #[test]

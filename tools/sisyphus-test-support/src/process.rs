@@ -3,7 +3,9 @@
 //!
 //! Owns one child process and appends to one log file; sends signals only to that child.
 //!
-//! The child stays in the test's process group, so Ctrl-C on `cargo test` reaches it too.
+//! Signals go to the direct child only, not to processes it starts: a fixture runs the server
+//! binary itself (or `exec`s it), never a shell that forks it. The child stays in the test's
+//! process group, so Ctrl-C on `cargo test` reaches it too.
 //! A fixture stored in a `static` is never dropped: its process outlives the test binary, so
 //! keep fixtures in test-local variables.
 
@@ -116,7 +118,22 @@ impl Process {
     ///
     /// [`Error::Log`] when the log file cannot be opened, [`Error::Spawn`] when the program
     /// cannot be started.
-    pub fn spawn(name: &str, mut command: Command, log: &Path) -> Result<Self, Error> {
+    pub fn spawn(name: &str, command: Command, log: &Path) -> Result<Self, Error> {
+        Self::spawn_with_input(name, command, None, log)
+    }
+
+    /// As [`Process::spawn`], writing `input` to the child's stdin and then closing it when
+    /// `input` is `Some` (e.g. a password that must not appear on the command line).
+    ///
+    /// # Errors
+    ///
+    /// As [`Process::spawn`], and [`Error::Wait`] when writing to stdin fails.
+    pub fn spawn_with_input(
+        name: &str,
+        mut command: Command,
+        input: Option<&[u8]>,
+        log: &Path,
+    ) -> Result<Self, Error> {
         let log_error = |source| Error::Log {
             name: name.to_owned(),
             source,
@@ -129,14 +146,30 @@ impl Process {
             .into_file();
         let err = out.try_clone().map_err(log_error)?;
         command
-            .stdin(Stdio::null())
+            .stdin(if input.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
             .stdout(Stdio::from(out))
             .stderr(Stdio::from(err));
-        let child = command.spawn().map_err(|source| Error::Spawn {
+        let mut child = command.spawn().map_err(|source| Error::Spawn {
             name: name.to_owned(),
             program: command.get_program().to_string_lossy().into_owned(),
             source,
         })?;
+        if let (Some(input), Some(mut stdin)) = (input, child.stdin.take()) {
+            use std::io::Write as _;
+            // Dropping `stdin` closes it, so the child sees end-of-file.
+            if let Err(source) = stdin.write_all(input) {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(Error::Wait {
+                    name: name.to_owned(),
+                    source,
+                });
+            }
+        }
         Ok(Self {
             name: name.to_owned(),
             child,
@@ -331,7 +364,32 @@ pub fn tail(text: &str, lines: usize) -> String {
 /// [`Error::Spawn`] when it cannot start, [`Error::Exited`] (with the log tail) when it exits
 /// unsuccessfully, [`Error::Timeout`] after `timeout` (the command is killed).
 pub fn run(name: &str, command: Command, log: &Path, timeout: Duration) -> Result<(), Error> {
-    let mut process = Process::spawn(name, command, log)?.stop_signal(Signal::SIGKILL);
+    run_process(Process::spawn(name, command, log)?, log, timeout)
+}
+
+/// As [`run`], with `input` written to the command's stdin (which is then closed).
+///
+/// # Errors
+///
+/// As [`run`], and [`Error::Wait`] when writing to stdin fails.
+pub fn run_with_input(
+    name: &str,
+    command: Command,
+    input: &[u8],
+    log: &Path,
+    timeout: Duration,
+) -> Result<(), Error> {
+    run_process(
+        Process::spawn_with_input(name, command, Some(input), log)?,
+        log,
+        timeout,
+    )
+}
+
+/// Waits for `process` to exit successfully within `timeout`.
+fn run_process(process: Process, log: &Path, timeout: Duration) -> Result<(), Error> {
+    let name = process.name.clone();
+    let mut process = process.stop_signal(Signal::SIGKILL);
     let start = Instant::now();
     loop {
         match process.check_running() {
@@ -341,7 +399,7 @@ pub fn run(name: &str, command: Command, log: &Path, timeout: Duration) -> Resul
         }
         if start.elapsed() > timeout {
             return Err(Error::Timeout {
-                name: name.to_owned(),
+                name,
                 timeout,
                 log: log.to_owned(),
                 tail: process.log_tail(TAIL_LINES),
@@ -404,10 +462,12 @@ mod tests {
     fn stop_escalates_to_sigkill_when_the_stop_signal_is_ignored() {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let log = dir.path().join("p.log");
-        let mut process = Process::spawn("stubborn", sh("trap '' USR1; echo up; sleep 30"), &log)
-            .unwrap_or_else(|e| panic!("{e}"))
-            .stop_signal(Signal::SIGUSR1)
-            .stop_grace(Duration::from_millis(200));
+        // `exec`: SIGKILL reaches only the direct child, so a forked `sleep` would be orphaned.
+        let mut process =
+            Process::spawn("stubborn", sh("trap '' USR1; echo up; exec sleep 30"), &log)
+                .unwrap_or_else(|e| panic!("{e}"))
+                .stop_signal(Signal::SIGUSR1)
+                .stop_grace(Duration::from_millis(200));
         process
             .wait_for_log("up", Duration::from_secs(5))
             .unwrap_or_else(|e| panic!("{e}"));
@@ -434,6 +494,23 @@ mod tests {
         );
         let error = other.err();
         assert!(error.is_some_and(|e| !e.is_address_in_use()));
+    }
+
+    #[test]
+    fn run_with_input_feeds_stdin() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let log = dir.path().join("input.log");
+        let out = dir.path().join("out");
+        let script = format!("cat > '{}'", out.display());
+        run_with_input(
+            "cat",
+            sh(&script),
+            b"secret\n",
+            &log,
+            Duration::from_secs(5),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(fs_err::read_to_string(&out).unwrap_or_default(), "secret\n");
     }
 
     #[test]

@@ -144,7 +144,16 @@ impl Registry {
             .requests_from
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        parse_access_log(log.get(from..).unwrap_or_default())
+        match log.get(from..) {
+            Some(since) => parse_access_log(since),
+            None => panic!(
+                "registry log `{}` is shorter ({} bytes) than where requests() starts ({from}); \
+                 was it truncated? last lines:\n{}",
+                self.process.log_path().display(),
+                log.len(),
+                process::tail(&log, 40)
+            ),
+        }
     }
 
     /// Forgets the requests seen so far: [`Registry::requests`] starts empty again.
@@ -159,6 +168,11 @@ impl Registry {
     /// Sends a marker request and waits (up to 5 s) until its access-log line is written, so
     /// every request answered before is in the log. Returns the log and the byte offset just
     /// after the marker line.
+    ///
+    /// # Panics
+    ///
+    /// When the marker line does not appear (the registry died or stopped logging): counting
+    /// requests from an incomplete log would make "no requests" checks pass vacuously.
     fn sync_log(&self) -> (String, usize) {
         let n = self.markers.fetch_add(1, Ordering::Relaxed);
         let path = format!("{MARKER}{n}");
@@ -174,8 +188,13 @@ impl Registry {
             std::thread::sleep(Duration::from_millis(10));
         }
         let log = process::read_log(log_path);
-        let len = log.len();
-        (log, len)
+        panic!(
+            "registry on port {} did not log the marker request `{path}` within 5 s (did it \
+             die?); log `{}`, last lines:\n{}",
+            self.port,
+            log_path.display(),
+            process::tail(&log, 40)
+        )
     }
 }
 
@@ -212,22 +231,25 @@ http:
     yaml
 }
 
-/// Writes a bcrypt htpasswd file for one user with `htpasswd -nbB` (bcrypt cost 4, the
-/// minimum: fast to check on every request).
+/// Writes a bcrypt htpasswd file for one user with `htpasswd -ciB` (bcrypt cost 4, the
+/// minimum: fast to check on every request). The password goes through stdin, not the command
+/// line (which `ps` shows to every user).
 fn write_htpasswd(dir: &Path, user: &str, password: &str) -> Result<PathBuf, Error> {
     let binary = require::binary("htpasswd", "apt-get install -y apache2-utils");
     let path = dir.join("htpasswd");
     let log = dir.join("htpasswd.log");
     let mut command = Command::new(binary);
-    command
-        .args(["-cbB", "-C", "4"])
-        .arg(&path)
-        .args([user, password]);
-    process::run("htpasswd", command, &log, Duration::from_secs(10)).map_err(|source| {
-        Error::Process {
-            service: "htpasswd",
-            source,
-        }
+    command.args(["-ciB", "-C", "4"]).arg(&path).arg(user);
+    process::run_with_input(
+        "htpasswd",
+        command,
+        password.as_bytes(),
+        &log,
+        Duration::from_secs(10),
+    )
+    .map_err(|source| Error::Process {
+        service: "htpasswd",
+        source,
     })?;
     Ok(path)
 }

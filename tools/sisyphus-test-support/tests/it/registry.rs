@@ -206,7 +206,11 @@ fn a_registry_that_dies_fails_with_its_own_log() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("config.yml");
     std::fs::write(&config, "version: 0.1\nstorage: {nosuchdriver: {}}\n").unwrap();
-    let mut command = std::process::Command::new("docker-registry");
+    let binary = sisyphus_test_support::require::binary(
+        "docker-registry",
+        "apt-get install -y docker-registry",
+    );
+    let mut command = std::process::Command::new(binary);
     command.arg("serve").arg(&config);
     let mut process = sisyphus_test_support::process::Process::spawn(
         "docker-registry",
@@ -220,4 +224,23 @@ fn a_registry_that_dies_fails_with_its_own_log() {
         .to_string();
     assert!(error.contains("`docker-registry` exited"), "{error}");
     assert!(error.contains("nosuchdriver"), "{error}");
+}
+
+#[test]
+fn requests_of_a_dead_registry_fail_instead_of_reading_empty() {
+    // Without the marker line the log may be incomplete: "no requests" would pass vacuously.
+    let registry = Registry::start();
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(registry.pid()).unwrap());
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL).unwrap();
+    let started = Instant::now();
+    let panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| registry.requests()));
+    let message = panic
+        .err()
+        .and_then(|p| p.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    assert!(
+        message.contains("did not log the marker request") && message.contains("did it die?"),
+        "{message}"
+    );
+    assert!(started.elapsed().as_secs() < 15);
 }

@@ -1,7 +1,7 @@
 //! `batch/v1 CronJob`: one per footprint cluster.
 
 use serde_json::{Map, Value};
-use sisyphus_core::production::CronJobSpec;
+use sisyphus_core::production::{CronJobSpec, SourceLocation};
 
 use crate::container;
 use crate::error::Problem;
@@ -24,7 +24,7 @@ pub(crate) fn render(w: &Workload<'_>, spec: &CronJobSpec, meta: &Meta, sink: &m
     let restart_policy = spec.restart_policy.as_deref().unwrap_or("OnFailure");
     check_one_of(
         sink,
-        "restartPolicy",
+        ("restartPolicy", &spec.restart_policy_location),
         restart_policy,
         RESTART_POLICIES,
         "`OnFailure`, `Never`",
@@ -32,7 +32,7 @@ pub(crate) fn render(w: &Workload<'_>, spec: &CronJobSpec, meta: &Meta, sink: &m
     if let Some(policy) = &spec.concurrency_policy {
         check_one_of(
             sink,
-            "concurrencyPolicy",
+            ("concurrencyPolicy", &spec.concurrency_policy_location),
             policy,
             CONCURRENCY_POLICIES,
             "`Allow`, `Forbid`, `Replace`",
@@ -86,18 +86,21 @@ pub(crate) fn render(w: &Workload<'_>, spec: &CronJobSpec, meta: &Meta, sink: &m
     ])
 }
 
+/// A problem at the field's value when `found` is not one of `allowed` (load refuses these; a
+/// plan built another way may have them).
 fn check_one_of(
     sink: &mut Sink,
-    field: &'static str,
+    (field, at): (&'static str, &SourceLocation),
     found: &str,
     allowed: &[&str],
     expected: &'static str,
 ) {
     if !allowed.contains(&found) {
-        sink.problem(Problem::InvalidCronJobField {
+        let problem = Problem::InvalidCronJobField {
             field,
             found: found.to_owned(),
             expected,
-        });
+        };
+        sink.problem_at(at, problem);
     }
 }

@@ -18,7 +18,9 @@ pub enum Error {
         resource: ResourceId,
         /// The clusters it failed for (sorted; one error per distinct problem).
         clusters: Vec<String>,
-        /// Where the problem is declared: the resource, a variable binding or an object.
+        /// Where the problem is declared: the field it is about (`config.env`, `config.image`, a
+        /// `config.service.ports` or `footprint` entry, a variable binding, a CronJob policy),
+        /// else the resource or raw object.
         location: SourceLocation,
         /// What is wrong.
         #[source]
@@ -270,6 +272,13 @@ pub enum Problem {
         key: String,
         /// The value.
         value: String,
+    },
+    /// A footprint entry with more replicas than Kubernetes can store (load refuses these; a
+    /// plan built another way may have them).
+    #[error("the footprint sets `replicas: {replicas}`, expected at most 2147483647")]
+    TooManyReplicas {
+        /// The replicas.
+        replicas: u32,
     },
     /// A CronJob field with a value Kubernetes rejects.
     #[error("`config.{field}` is `{found}`, expected one of {expected}")]

@@ -307,11 +307,14 @@ fn evaluated<'a>(
         });
         return None;
     };
-    let unresolved = || Problem::ConfigNotResolved {
-        image: config.image.clone(),
+    let unresolved = |sink: &mut Sink| {
+        let problem = Problem::ConfigNotResolved {
+            image: config.image.clone(),
+        };
+        sink.problem_at(&config.image_location, problem);
     };
     let Some(resolved) = input.configs.get(&config.image) else {
-        sink.problem(unresolved());
+        unresolved(sink);
         return None;
     };
     let result = eval_key(resource, config, cluster, resolved).and_then(|key| results.get(&key));
@@ -320,25 +323,28 @@ fn evaluated<'a>(
             if !application.environments.is_empty()
                 && !application.environments.contains(&config.environment) =>
         {
-            sink.problem(Problem::UnknownEnvironment {
+            let problem = Problem::UnknownEnvironment {
                 environment: config.environment.clone(),
                 reference: resolved.reference.clone(),
                 known: application.environments.iter().cloned().collect(),
-            });
+            };
+            sink.problem_at(&config.environment_location, problem);
             None
         }
         Some(Ok(application)) => Some((namespace, resolved, Arc::clone(application))),
         Some(Err(source)) => {
-            sink.problem(Problem::Evaluate {
+            // The config image named there is what failed (its Starlark locates the cause).
+            let problem = Problem::Evaluate {
                 reference: resolved.reference.clone(),
                 environment: config.environment.clone(),
                 source: Arc::clone(source),
-            });
+            };
+            sink.problem_at(&config.image_location, problem);
             None
         }
         // Every key was evaluated in the first pass; this only guards against a logic slip.
         None => {
-            sink.problem(unresolved());
+            unresolved(sink);
             None
         }
     }
@@ -361,11 +367,13 @@ fn app_objects(
     };
     match app {
         App::Deployment(spec) => {
-            let replicas = spec.footprint.get(cluster).map_or(0, |e| e.replicas);
-            let mut objects = vec![(
-                key("apps", "Deployment"),
-                apps_v1_deployment::render(w, replicas, &meta, sink),
-            )];
+            let mut objects = Vec::new();
+            if let Some(entry) = spec.footprint.get(cluster) {
+                objects.push((
+                    key("apps", "Deployment"),
+                    apps_v1_deployment::render(w, entry, &meta, sink),
+                ));
+            }
             if let Some(service) = v1_service::render(w, &spec.service_ports, &meta, sink) {
                 objects.push((key("", "Service"), service));
             }

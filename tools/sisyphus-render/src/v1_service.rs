@@ -11,7 +11,8 @@ use crate::metadata::{Meta, NAME_LABEL, object, object_meta};
 use crate::workload::{Sink, Workload};
 
 /// The Service for `w`, or `None` when `ports` is empty. Each key must be a port the
-/// application declares in this environment; `targetPort` is that port's name.
+/// application declares in this environment; `targetPort` is that port's name. Problems point
+/// at the entry's key (for a duplicate name, the entry that repeats it).
 pub(crate) fn render(
     w: &Workload<'_>,
     ports: &BTreeMap<String, ServicePort>,
@@ -26,21 +27,25 @@ pub(crate) fn render(
     for (app_port, service_port) in ports {
         let name = service_port.name.as_deref().unwrap_or(app_port);
         match names.entry(name) {
-            Entry::Occupied(first) => sink.problem(Problem::DuplicateServicePort {
-                name: name.to_owned(),
-                first: (*first.get()).to_owned(),
-                second: app_port.clone(),
-            }),
+            Entry::Occupied(first) => {
+                let problem = Problem::DuplicateServicePort {
+                    name: name.to_owned(),
+                    first: (*first.get()).to_owned(),
+                    second: app_port.clone(),
+                };
+                sink.problem_at(&service_port.location, problem);
+            }
             Entry::Vacant(entry) => {
                 entry.insert(app_port);
             }
         }
         let Some(port) = w.app.port(app_port) else {
-            sink.problem(Problem::UnknownServicePort {
+            let problem = Problem::UnknownServicePort {
                 port: app_port.clone(),
                 environment: w.config.environment.clone(),
                 declared: w.app.ports.iter().map(|p| p.name.clone()).collect(),
-            });
+            };
+            sink.problem_at(&service_port.location, problem);
             continue;
         };
         out.push(json!({

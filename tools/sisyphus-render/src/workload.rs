@@ -32,8 +32,8 @@ impl Workload<'_> {
     }
 }
 
-/// Collects the problems and warnings of one (resource, cluster) render, each with a location
-/// (the resource's unless a more precise one is known).
+/// Collects the problems and warnings of one (resource, cluster) render, each with a location:
+/// the field the problem is about when the plan knows where it is written, else the resource's.
 pub(crate) struct Sink {
     location: SourceLocation,
     /// Problems found.
@@ -57,9 +57,11 @@ impl Sink {
         self.problems.push((self.location.clone(), problem));
     }
 
-    /// A problem at `location`.
+    /// A problem about the field written at `location` (the default location when that one is
+    /// unknown, as in a plan written before field locations were recorded).
     pub fn problem_at(&mut self, location: &SourceLocation, problem: Problem) {
-        self.problems.push((location.clone(), problem));
+        let location = location.or(&self.location).clone();
+        self.problems.push((location, problem));
     }
 
     /// A warning at the default location.

@@ -1,5 +1,5 @@
 //! Resolve errors: each names the config image as written, the resources using it and where
-//! they are declared; [`Errors`] carries all of them at once.
+//! they write it (`config.image`); [`Errors`] carries all of them at once.
 
 use std::fmt;
 
@@ -15,7 +15,7 @@ pub enum Error {
     /// `config.image` is not an image reference.
     #[error("{location}: invalid config image reference `{image}` in {users}")]
     Reference {
-        /// Where the first resource using it is declared.
+        /// Where the first resource using it writes it (`config.image`).
         location: SourceLocation,
         /// The image as written.
         image: String,
@@ -28,7 +28,7 @@ pub enum Error {
     /// The tag could not be resolved to a digest (missing tag, registry down, no access).
     #[error("{location}: failed to resolve config image `{image}` for {users}")]
     Resolve {
-        /// Where the first resource using it is declared.
+        /// Where the first resource using it writes it (`config.image`).
         location: SourceLocation,
         /// The image as written.
         image: String,
@@ -41,7 +41,7 @@ pub enum Error {
     /// The config image could not be pulled or is not a valid config image.
     #[error("{location}: failed to pull config image `{reference}` (`{image}`) for {users}")]
     Pull {
-        /// Where the first resource using it is declared.
+        /// Where the first resource using it writes it (`config.image`).
         location: SourceLocation,
         /// The image as written (the first of those pinned to this digest).
         image: String,
@@ -58,7 +58,7 @@ pub enum Error {
         "{location}: failed to load the Starlark of config image `{reference}` (`{image}`) for {users}"
     )]
     Load {
-        /// Where the first resource using it is declared.
+        /// Where the first resource using it writes it (`config.image`).
         location: SourceLocation,
         /// The image as written (the first of those pinned to this digest).
         image: String,
@@ -89,7 +89,7 @@ impl Error {
         }
     }
 
-    /// Where the first resource using the image is declared (no location for
+    /// Where the first resource using the image writes it in `config.image` (no location for
     /// [`Error::LoadTask`]).
     pub fn location(&self) -> Option<&SourceLocation> {
         match self {

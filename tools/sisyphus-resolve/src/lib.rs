@@ -4,7 +4,7 @@
 //! In: a plan (from `sisyphus-load`), a registry [`Client`], a cache directory, [`Options`].
 //! Out: [`ResolvedConfigs`], keyed by `config.image` *as written* in the resources, or
 //! [`Errors`] listing every image that failed, each naming the resources that use it and where
-//! they are declared.
+//! they write it (`config.image`).
 //!
 //! For every distinct `config.image`: the tag is resolved to a digest (one HEAD request, on
 //! every run: a tag may move; a digest reference needs no request); every distinct digest is

@@ -9,7 +9,8 @@ use sisyphus_core::production::{Plan, ResourceSpec, SourceLocation};
 /// One resource that names a config image in `config.image`.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct User {
-    /// Where the resource is declared.
+    /// Where its `config.image` value is written (where the resource is declared, in a plan
+    /// that does not record it).
     pub location: SourceLocation,
     /// The resource.
     pub resource: ResourceId,
@@ -20,7 +21,8 @@ pub struct User {
 pub struct Users(pub Vec<User>);
 
 impl Users {
-    /// Where the first user is declared (the location an error about the image points at).
+    /// Where the first user writes `config.image` (the location an error about the image points
+    /// at).
     pub fn location(&self) -> SourceLocation {
         self.0
             .first()
@@ -59,7 +61,7 @@ pub(crate) fn config_images(plan: &Plan) -> BTreeMap<String, Users> {
             ResourceSpec::KubernetesYaml(_) => continue,
         };
         let user = User {
-            location: resource.location.clone(),
+            location: config.image_location.or(&resource.location).clone(),
             resource: ResourceId {
                 kind: resource.kind(),
                 folder: resource.folder.clone(),

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 use sisyphus_core::app::Application;
-use sisyphus_core::production::{VariableBinding, VariableSource};
+use sisyphus_core::production::{ServicePort, SourceLocation, VariableBinding, VariableSource};
 use sisyphus_starlark::{Diagnostic, Error as StarlarkError};
 
 use crate::fixtures::*;
@@ -66,31 +66,98 @@ fn probes_on_a_cronjob_are_an_error() {
     );
 }
 
+/// Load refuses these; a plan built another way is still checked, at the policy's value.
 #[test]
-fn invalid_cronjob_policies_are_errors() {
+fn invalid_cronjob_policies_are_errors_at_their_values() {
     let mut c = cronjob("echo-cleanup", &["c1"]);
-    cronjob_spec(&mut c).restart_policy = Some("Always".into());
-    cronjob_spec(&mut c).concurrency_policy = Some("Sometimes".into());
-    let text = errors_of(&[c], echo_prod());
-    assert!(
-        text.contains("`config.restartPolicy` is `Always`, expected one of `OnFailure`, `Never`"),
-        "{text}"
+    let spec = cronjob_spec(&mut c);
+    spec.restart_policy = Some("Always".into());
+    spec.restart_policy_location = loc_at("echo/index.yaml", 37, 18);
+    spec.concurrency_policy = Some("Sometimes".into());
+    spec.concurrency_policy_location = loc_at("echo/index.yaml", 36, 22);
+    assert_eq!(
+        errors_of(&[c], echo_prod()),
+        "echo/index.yaml:36:22: failed to render CronJob echo/echo-cleanup for cluster `c1`
+  caused by: `config.concurrencyPolicy` is `Sometimes`, expected one of `Allow`, `Forbid`, `Replace`
+echo/index.yaml:37:18: failed to render CronJob echo/echo-cleanup for cluster `c1`
+  caused by: `config.restartPolicy` is `Always`, expected one of `OnFailure`, `Never`
+"
     );
-    assert!(
-        text.contains("`config.concurrencyPolicy` is `Sometimes`"),
-        "{text}"
+}
+
+/// A plan written before field locations were recorded: errors point at the resource.
+#[test]
+fn a_field_without_a_location_falls_back_to_the_resource() {
+    let mut c = cronjob("echo-cleanup", &["c1"]);
+    let spec = cronjob_spec(&mut c);
+    spec.restart_policy = Some("Always".into());
+    spec.config.environment = "prdo".into();
+    spec.config.environment_location = SourceLocation::default();
+    let app = Application {
+        environments: ["prod"].map(String::from).into(),
+        ..echo_prod()
+    };
+    let mut d = deployment("echo", &["c1"]);
+    deployment_spec(&mut d).service_ports = BTreeMap::from([(
+        "grpc".into(),
+        ServicePort {
+            name: None,
+            number: 9000,
+            location: SourceLocation::default(),
+        },
+    )]);
+    assert_eq!(
+        errors_of(&[d, c], app),
+        "echo/index.yaml:1:1: failed to render Deployment echo/echo for cluster `c1`
+  caused by: `config.service.ports` has `grpc`, but in environment `prod` the config declares only `http`
+echo/index.yaml:27:1: failed to render CronJob echo/echo-cleanup for cluster `c1`
+  caused by: environment `prdo` appears in none of the per-environment values of config image `us-docker.pkg.dev/acme/containers/echo_config@sha256:cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc` (expected one of `prod`; check `config.env`, or add `prdo` to a per-environment value of the config)
+"
     );
 }
 
 #[test]
-fn a_service_port_the_config_does_not_declare_is_an_error() {
+fn a_service_port_the_config_does_not_declare_is_an_error_at_its_key() {
     let mut d = deployment("echo", &["c1"]);
     deployment_spec(&mut d).service_ports =
         BTreeMap::from([("grpc".into(), service_port(None, 9000, 19))]);
     assert_eq!(
         errors_of(&[d], echo_prod()),
-        "echo/index.yaml:1:1: failed to render Deployment echo/echo for cluster `c1`
+        "echo/index.yaml:19:7: failed to render Deployment echo/echo for cluster `c1`
   caused by: `config.service.ports` has `grpc`, but in environment `prod` the config declares only `http`
+"
+    );
+}
+
+/// The entry that repeats a Service port name is the one pointed at.
+#[test]
+fn a_repeated_service_port_name_is_an_error_at_the_second_entry() {
+    let mut app = echo_prod();
+    app.ports.push(port("admin", 9000));
+    let mut d = deployment("echo", &["c1"]);
+    deployment_spec(&mut d).service_ports = BTreeMap::from([
+        ("admin".into(), service_port(Some("web"), 9000, 19)),
+        ("http".into(), service_port(Some("web"), 80, 21)),
+    ]);
+    assert_eq!(
+        errors_of(&[d], app),
+        "echo/index.yaml:21:7: failed to render Deployment echo/echo for cluster `c1`
+  caused by: `config.service.ports` entries `admin` and `http` both name their Service port `web` (expected a distinct `name` per entry)
+"
+    );
+}
+
+/// Load caps replicas at `i32::MAX`; a plan built another way is checked per footprint entry.
+#[test]
+fn replicas_kubernetes_cannot_store_are_an_error_at_the_footprint_entry() {
+    let mut d = deployment("echo", &[CENTRAL, WEST]);
+    if let Some(entry) = deployment_spec(&mut d).footprint.get_mut(WEST) {
+        entry.replicas = 1 << 31;
+    }
+    assert_eq!(
+        errors_of(&[d], echo_prod()),
+        "echo/index.yaml:24:3: failed to render Deployment echo/echo for cluster `gke_acme_us-west4_ap-us-west4`
+  caused by: the footprint sets `replicas: 2147483648`, expected at most 2147483647
 "
     );
 }
@@ -153,7 +220,7 @@ fn an_unresolved_config_image_is_an_error() {
     let errors = run(&resources, &BTreeMap::new()).expect_err("no configs");
     assert_eq!(
         report(&errors),
-        "echo/index.yaml:1:1: failed to render Deployment echo/echo for cluster `c1`
+        "echo/index.yaml:7:10: failed to render Deployment echo/echo for cluster `c1`
   caused by: config image `us-docker.pkg.dev/acme/containers/echo_config:latest` was not resolved
 "
     );
@@ -174,7 +241,7 @@ fn evaluation_errors_carry_the_starlark_location() {
     let errors = run(&resources, &configs(resolved(evaluator))).expect_err("fails");
     assert_eq!(
         report(&errors),
-        "echo/index.yaml:1:1: failed to render Deployment echo/echo for clusters `c1`, `c2`
+        "echo/index.yaml:7:10: failed to render Deployment echo/echo for clusters `c1`, `c2`
   caused by: failed to evaluate config image `us-docker.pkg.dev/acme/containers/echo_config@sha256:cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc` for environment `prod`
   caused by: frontend.star:7:13: unknown environment key `prd`
 "
@@ -260,7 +327,7 @@ fn an_environment_the_config_never_mentions_is_an_error() {
     let errors = run(&[d], &configs(resolved(Fixed::app(app)))).expect_err("unknown env");
     assert_eq!(
         report(&errors),
-        "echo/index.yaml:1:1: failed to render Deployment echo/echo for cluster `c1`
+        "echo/index.yaml:6:8: failed to render Deployment echo/echo for cluster `c1`
   caused by: environment `prdo` appears in none of the per-environment values of config image `us-docker.pkg.dev/acme/containers/echo_config@sha256:cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc` (expected one of `dev`, `prod`, `test`; check `config.env`, or add `prdo` to a per-environment value of the config)
 "
     );

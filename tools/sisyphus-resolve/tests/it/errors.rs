@@ -1,5 +1,5 @@
 //! Every failing config image is reported at once, naming the image, the resources using it
-//! and where they are declared.
+//! and where they write it (`config.image`; the resource's location in a plan without it).
 
 use sisyphus_resolve::{Error, Options, resolve};
 use sisyphus_test_support::Registry;
@@ -49,14 +49,14 @@ async fn every_failure_names_the_image_and_its_resources() {
         shown,
         [
             format!(
-                "echo/index.yaml:10:1: failed to resolve config image `{missing}` for \
-                 Deployment echo/gone (also used by CronJob echo/gone-job at echo/index.yaml:20:1)"
+                "echo/index.yaml:14:10: failed to resolve config image `{missing}` for \
+                 Deployment echo/gone (also used by CronJob echo/gone-job at echo/index.yaml:24:10)"
             ),
-            "echo/index.yaml:30:1: invalid config image reference `Not A Reference` in \
+            "echo/index.yaml:34:10: invalid config image reference `Not A Reference` in \
              Deployment echo/bad-ref"
                 .to_owned(),
             format!(
-                "echo/index.yaml:40:1: failed to load the Starlark of config image \
+                "echo/index.yaml:44:10: failed to load the Starlark of config image \
                  `{host}/acme/broken@{broken_digest}` (`{broken}`) for Deployment echo/bad-star"
             ),
         ]
@@ -72,6 +72,33 @@ async fn every_failure_names_the_image_and_its_resources() {
         panic!("{:?}", errors[2]);
     };
     assert!(source.to_string().contains("main.star:1"), "{source}");
+}
+
+/// A plan written before `config.image` locations were recorded: the resource's location.
+#[tokio::test]
+async fn without_an_image_location_the_error_points_at_the_resource() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut resource = deployment("bad-ref", "Not A Reference", 30);
+    if let sisyphus_core::production::ResourceSpec::Deployment(d) = &mut resource.spec {
+        d.config.image_location = sisyphus_core::production::SourceLocation::default();
+    }
+    let errors = resolve(
+        &plan(vec![resource]),
+        &client(),
+        &tmp.path().join("cache"),
+        &Options::default(),
+    )
+    .await
+    .expect_err("not a reference")
+    .errors;
+    let shown: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        shown,
+        [
+            "echo/index.yaml:30:1: invalid config image reference `Not A Reference` in \
+          Deployment echo/bad-ref"
+        ]
+    );
 }
 
 #[tokio::test]
@@ -94,7 +121,7 @@ async fn an_unreachable_registry_has_a_hint() {
     assert_eq!(errors.len(), 1);
     assert!(
         errors[0].to_string().starts_with(&format!(
-            "echo/index.yaml:3:1: failed to resolve config image `{image}`"
+            "echo/index.yaml:7:10: failed to resolve config image `{image}`"
         )),
         "{}",
         errors[0]
@@ -136,7 +163,7 @@ async fn an_image_that_is_not_a_config_image_fails_to_pull() {
     assert_eq!(
         errors[0].to_string(),
         format!(
-            "echo/index.yaml:7:1: failed to pull config image `{}/acme/echo@{digest}` (`{image}`) \
+            "echo/index.yaml:11:10: failed to pull config image `{}/acme/echo@{digest}` (`{image}`) \
              for Deployment echo/web",
             registry.host()
         )

@@ -26,8 +26,10 @@ pub(crate) fn evaluate_all(
         .unwrap_or(1)
         .min(jobs.len().div_ceil(16))
         .max(1);
+    // Evaluations run on threads with the evaluator's large stack: otherwise each evaluation
+    // would start a thread of its own to get one (see `sisyphus_starlark::with_eval_stack`).
     if threads == 1 {
-        return jobs.into_iter().map(run).collect();
+        return sisyphus_starlark::with_eval_stack(|| jobs.into_iter().map(run).collect());
     }
     let chunk = jobs.len().div_ceil(threads);
     let mut out = BTreeMap::new();
@@ -41,7 +43,13 @@ pub(crate) fn evaluate_all(
     thread::scope(|scope| {
         let handles: Vec<_> = chunks
             .into_iter()
-            .map(|chunk| scope.spawn(move || chunk.into_iter().map(run).collect::<Vec<_>>()))
+            .map(|chunk| {
+                scope.spawn(move || {
+                    sisyphus_starlark::with_eval_stack(|| {
+                        chunk.into_iter().map(run).collect::<Vec<_>>()
+                    })
+                })
+            })
             .collect();
         for handle in handles {
             match handle.join() {

@@ -1,44 +1,9 @@
 //! What render reads: the production resources and the config images resolved for them.
 
-use std::collections::BTreeMap;
-use std::fmt;
-use std::sync::Arc;
-
-use sisyphus_core::Digest;
-use sisyphus_core::app::{Application, EvalContext};
-use sisyphus_core::config_image::ConfigIndex;
 use sisyphus_core::production::Resource;
+use std::collections::BTreeMap;
 
-/// A config image pinned to a digest, with its index and its loaded Starlark config.
-#[derive(Clone, Debug)]
-pub struct ResolvedConfig {
-    /// The pinned reference, `repository@sha256:...`.
-    pub reference: String,
-    /// The config image digest.
-    pub digest: Digest,
-    /// Its `index.json`: the binary image and the entry point.
-    pub index: ConfigIndex,
-    /// The loaded config (an `Arc<sisyphus_starlark::Config>`), evaluated once per distinct
-    /// context.
-    pub config: Arc<dyn Evaluate>,
-}
-
-/// Something that turns an [`EvalContext`] into an [`Application`]: a loaded Starlark config, or
-/// in tests a fixed application.
-pub trait Evaluate: Send + Sync + fmt::Debug {
-    /// Evaluate for `ctx`.
-    ///
-    /// # Errors
-    ///
-    /// The config's evaluation error, located in its Starlark files.
-    fn evaluate(&self, ctx: &EvalContext) -> Result<Application, sisyphus_starlark::Error>;
-}
-
-impl Evaluate for sisyphus_starlark::Config {
-    fn evaluate(&self, ctx: &EvalContext) -> Result<Application, sisyphus_starlark::Error> {
-        sisyphus_starlark::Config::evaluate(self, ctx)
-    }
-}
+pub use sisyphus_starlark::{Evaluate, ResolvedConfig};
 
 /// Everything render needs.
 #[derive(Clone, Copy, Debug)]

@@ -25,10 +25,8 @@ mod usage;
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::Arc;
 
 use sisyphus_core::Digest;
-use sisyphus_core::config_image::ConfigIndex;
 use sisyphus_core::production::Plan;
 use sisyphus_registry::{Client, Reference};
 
@@ -51,18 +49,7 @@ impl Default for Options {
     }
 }
 
-/// A config image pinned to a digest, with its index and its loaded Starlark.
-#[derive(Clone, Debug)]
-pub struct ResolvedConfig {
-    /// The pinned reference, `registry/repository@sha256:...`.
-    pub reference: String,
-    /// The config image digest.
-    pub digest: Digest,
-    /// Its `index.json`: the binary image and the entry point.
-    pub index: ConfigIndex,
-    /// The loaded config, shared by every image pinned to the same digest.
-    pub config: Arc<sisyphus_starlark::Config>,
-}
+pub use sisyphus_starlark::ResolvedConfig;
 
 /// Resolved config images, by `config.image` as written in the resources.
 pub type ResolvedConfigs = BTreeMap<String, ResolvedConfig>;
@@ -114,7 +101,7 @@ pub async fn resolve(
                             reference: pinned_reference(&p.reference, &digest),
                             digest: digest.clone(),
                             index: f.index.clone(),
-                            config: Arc::clone(&f.config),
+                            config: f.config.clone(),
                         },
                     );
                 }

@@ -5,17 +5,15 @@
 //! module filters clusters, masks Secret values, prints the objects on stdout and every warning
 //! and error on stderr. Nothing is applied.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::io::Write as _;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use anyhow::{Context as _, bail};
 use serde_json::Value;
 use sisyphus_core::desired::DesiredObject;
 use sisyphus_core::production::{Plan, ResourceSpec};
-use sisyphus_render::{DesiredObjects, RenderInput, ResolvedConfig};
-use sisyphus_resolve::ResolvedConfigs;
+use sisyphus_render::{DesiredObjects, RenderInput};
 
 use super::image::{RegistryArgs, block_on, registry_client};
 use crate::ExitStatus;
@@ -98,7 +96,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitStatus> {
             .filter(|r| app_image(&r.spec).is_none_or(|image| resolved.contains_key(image)))
             .collect()
     };
-    let configs = render_configs(resolved);
+    let configs = resolved;
     let input = RenderInput {
         resources: &resources,
         configs: &configs,
@@ -163,23 +161,6 @@ fn restrict_to_clusters(plan: &mut Plan, clusters: &[String]) -> anyhow::Result<
     }
     production.retain_clusters(&clusters.iter().cloned().collect());
     Ok(())
-}
-
-/// The resolve stage's output in the render stage's input type (the same fields).
-fn render_configs(resolved: ResolvedConfigs) -> BTreeMap<String, ResolvedConfig> {
-    resolved
-        .into_iter()
-        .map(|(image, r)| {
-            let config: Arc<dyn sisyphus_render::Evaluate> = r.config;
-            let resolved = ResolvedConfig {
-                reference: r.reference,
-                digest: r.digest,
-                index: r.index,
-                config,
-            };
-            (image, resolved)
-        })
-        .collect()
 }
 
 /// A resolve error in the house format (the renderer finds the registry's hint in the chain),

@@ -241,11 +241,12 @@ fn exit_code_and_signal_death_propagate() {
 fn sigterm_is_forwarded_to_the_child() {
     let r = Reporter::new("exit 0");
     let d = r.dir.path().display().to_string();
+    // The waiter gives up after 30 s by itself, so a failing test leaves no process behind.
     let script = r.dir.path().join("waiter");
     write_script(
         &script,
         &format!(
-            "trap 'echo TERM > {d}/got; exit 7' TERM\ntouch {d}/ready\nwhile :; do sleep 0.1; done\n"
+            "trap 'echo TERM > {d}/got; exit 7' TERM\ntouch {d}/ready\ni=0; while [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done\n"
         ),
     );
     let mut child = r

@@ -12,5 +12,6 @@ pub mod digest;
 pub mod names;
 pub mod production;
 pub mod quantity;
+pub mod suggest;
 
 pub use digest::Digest;

@@ -7,13 +7,7 @@ pub(crate) fn closest<'a>(
     word: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
-    let word = normalize(word);
-    candidates
-        .into_iter()
-        .map(|c| (distance(&word, &normalize(c)), c))
-        .filter(|(d, c)| *d <= (c.chars().count().max(word.chars().count()) / 4).max(1))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
+    sisyphus_core::suggest::closest(word, candidates, normalize, |len| (len / 4).max(1))
 }
 
 /// Lowercase, with `_` and `.` read as `-`.
@@ -24,22 +18,6 @@ fn normalize(name: &str) -> String {
             c => c.to_ascii_lowercase(),
         })
         .collect()
-}
-
-/// Levenshtein distance (characters).
-fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0; b.len() + 1];
-    for (i, ca) in a.chars().enumerate() {
-        cur[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        std::mem::swap(&mut prev, &mut cur);
-    }
-    prev[b.len()]
 }
 
 #[cfg(test)]

@@ -112,24 +112,8 @@ fn plan(args: &PlanArgs) -> anyhow::Result<()> {
         }
         Err(err) => return Err(err.into()),
     };
-    let bytes = sisyphus_plan::write(&plan);
-    let context = || format!("failed to write the plan file `{}`", args.output.display());
-    let parent = match args.output.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    // Mode 0666 minus the umask, like any file we write (tempfile's default is 0600).
-    let mode = std::os::unix::fs::PermissionsExt::from_mode(0o666);
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".plan-")
-        .permissions(mode)
-        .tempfile_in(parent)
-        .with_context(context)?;
-    std::io::Write::write_all(&mut tmp, &bytes).with_context(context)?;
-    tmp.persist(&args.output)
-        .map_err(|e| e.error)
-        .with_context(context)?;
-    Ok(())
+    sisyphus_plan::write_file(&args.output, &plan)
+        .with_context(|| format!("failed to write the plan file `{}`", args.output.display()))
 }
 
 fn image(args: &ImageArgs) -> anyhow::Result<Digest> {

@@ -3,7 +3,7 @@
 //!
 //! Modules: [`wire`] (prost types generated from `proto/` at build time), `convert` (domain ↔
 //! wire), [`file`](mod@file) (the versioned byte format: [`write()`], [`read()`]), [`json`] and [`text`]
-//! (what `sisyphus plan --format json|text` prints). No I/O: callers read and write the bytes.
+//! (what `sisyphus plan --format json|text` prints). The only I/O is [`write_file()`], which writes a plan file atomically.
 
 mod convert;
 pub mod file;
@@ -11,7 +11,7 @@ pub mod json;
 pub mod text;
 pub mod wire;
 
-pub use file::{VERSION, read, write};
+pub use file::{VERSION, read, write, write_file};
 pub use sisyphus_core::production::Plan;
 
 /// Why a plan file could not be read.

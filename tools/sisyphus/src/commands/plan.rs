@@ -54,8 +54,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitStatus> {
     };
     match &args.output {
         Some(path) => {
-            let bytes = sisyphus_plan::write(&plan);
-            write_atomically(path, &bytes)?;
+            sisyphus_plan::write_file(path, &plan)
+                .with_context(|| format!("failed to write the plan file `{}`", path.display()))?;
             let mut stderr = std::io::stderr().lock();
             let _ = writeln!(
                 stderr,
@@ -94,27 +94,4 @@ fn report(dir: &Path, diagnostics: &[sisyphus_load::Diagnostic]) -> anyhow::Resu
         .lock()
         .write_all(out.as_bytes())
         .context("failed to write to stderr")
-}
-
-/// Write `bytes` to a fresh temporary file next to `path`, then rename it over `path`: a reader
-/// sees the old file or the new one, a failure leaves no temporary file behind (it is deleted
-/// on drop), and concurrent writers do not share a temporary name.
-fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let context = || format!("failed to write the plan file `{}`", path.display());
-    let parent = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    // Mode 0666 minus the umask, like any file we write (tempfile's default is 0600).
-    let mode = std::os::unix::fs::PermissionsExt::from_mode(0o666);
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".plan-")
-        .permissions(mode)
-        .tempfile_in(parent)
-        .with_context(context)?;
-    tmp.write_all(bytes).with_context(context)?;
-    tmp.persist(path)
-        .map_err(|e| e.error)
-        .with_context(context)?;
-    Ok(())
 }

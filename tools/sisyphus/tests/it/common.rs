@@ -30,3 +30,20 @@ pub fn write_script(path: &Path, body: &str) {
     std::fs::write(path, format!("#!/bin/sh\n{body}")).expect("write script");
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).expect("chmod script");
 }
+
+/// Fail with the command's stderr unless it exited 0.
+#[track_caller]
+pub fn assert_success(out: &std::process::Output) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Fail with the command's stderr unless it exited 0; otherwise its stdout.
+#[track_caller]
+pub fn ok(out: &std::process::Output) -> String {
+    assert_success(out);
+    String::from_utf8(out.stdout.clone()).expect("utf-8 stdout")
+}

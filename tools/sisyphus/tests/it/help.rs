@@ -1,6 +1,6 @@
 //! `--help` of every command, snapshotted: help text is user-facing and changes are reviewed.
 
-use crate::common::sisyphus;
+use crate::common::{assert_success, sisyphus};
 
 fn help(args: &[&str]) -> String {
     let out = sisyphus()
@@ -9,11 +9,7 @@ fn help(args: &[&str]) -> String {
         .env("COLUMNS", "100")
         .output()
         .expect("run sisyphus");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     String::from_utf8(out.stdout).expect("utf-8 help")
 }
 

@@ -2,20 +2,10 @@
 //! credentials from a `docker-credential-*` helper found on `PATH`.
 
 use std::path::Path;
-use std::process::Output;
 
 use sisyphus_test_support::registry::Registry;
 
-use crate::common::{repo_root, sisyphus, write_script};
-
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout.clone()).expect("utf-8 stdout")
-}
+use crate::common::{ok, repo_root, sisyphus, write_script};
 
 /// Build a config image of the example's frontend.star under `dir/layout`; returns its digest.
 fn build_config(dir: &Path, binary_repository: &str) -> String {

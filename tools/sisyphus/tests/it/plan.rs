@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use crate::common::{repo_root, sisyphus};
+use crate::common::{assert_success, repo_root, sisyphus};
 
 fn example() -> PathBuf {
     repo_root().join("example/production")
@@ -34,11 +34,7 @@ fn json_from_the_environment_variable() {
         .env("MONITOR_DIRECTORY", example())
         .output()
         .expect("run sisyphus");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json on stdout");
     assert_eq!(json["version"], 1);
     let kinds: Vec<&str> = json["resources"]

@@ -9,7 +9,7 @@ use std::process::Output;
 use serde_json::Value;
 use sisyphus_test_support::Registry;
 
-use crate::common::{repo_root, sisyphus};
+use crate::common::{ok, repo_root, sisyphus};
 
 /// The binary image digest given to `sisyphus image build`.
 const BINARY: &str = "sha256:a130de16c89c07a0a0061fce19a0cb78a30210dad3218a49379e6a8735eb19a1";
@@ -105,15 +105,6 @@ impl Setup {
         }
         filters
     }
-}
-
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout.clone()).expect("utf-8 stdout")
 }
 
 fn fs_read(path: &Path) -> String {

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::common::{repo_root, sisyphus, write_script};
+use crate::common::{assert_success, repo_root, sisyphus, write_script};
 
 /// A temp dir with a reporter script that writes its argv and env to files there.
 struct Reporter {
@@ -95,11 +95,7 @@ fn runs_the_example_in_dev_by_default() {
         .env("GOOGLE_CREDENTIALS", r.creds())
         .output()
         .expect("run sisyphus");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     assert_eq!(r.argv(), ["--service_spec", "backend-test.svc"]);
     let env = r.env();
     assert_eq!(env["COLOR"], "pink");
@@ -134,11 +130,7 @@ fn prod_values_and_port_override() {
         .env("PORT_HTTP", "9090")
         .output()
         .expect("run sisyphus");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     assert_eq!(
         r.argv(),
         ["--service_spec", "backend-prod.svc", "--extra", "two words"]
@@ -168,11 +160,7 @@ fn child_gets_only_config_env_on_the_base() {
         .env("UNRELATED", "x")
         .output()
         .expect("run sisyphus");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let env = r.env();
     let names: Vec<&str> = env.keys().map(String::as_str).collect();
     let mut expected = vec!["KEEP_ME", "NS", "TOKEN", "PATH"];
@@ -282,11 +270,7 @@ fn print_masks_secrets_and_runs_nothing() {
         .env("GOOGLE_CREDENTIALS", r.creds())
         .output()
         .expect("run sisyphus");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(!stdout.contains("do-not-show"), "{stdout}");
     let json: serde_json::Value = serde_json::from_str(&stdout).expect("json");
@@ -309,11 +293,7 @@ fn bare_binary_name_is_looked_up_on_path() {
         .env("PATH", path)
         .output()
         .expect("run sisyphus");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     assert!(r.ran());
 }
 
@@ -345,11 +325,7 @@ fn an_environment_the_config_never_mentions_warns() {
         .args(["--environment", "prdo"])
         .output()
         .expect("run sisyphus");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("environment `prdo` appears in none of the config's per-environment values (it uses `dev`, `prod`, `test`)"),
@@ -368,10 +344,6 @@ fn a_non_utf8_variable_in_the_environment_is_not_a_crash() {
         .env("JUNK", std::ffi::OsStr::from_bytes(b"\xff\xfe"))
         .output()
         .expect("run sisyphus");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     assert!(r.ran());
 }

@@ -8,16 +8,10 @@ use std::path::Path;
 
 use sisyphus_test_support::registry::Registry;
 
-use crate::common::{repo_root, sisyphus, write_script};
+use crate::common::{ok, repo_root, sisyphus, write_script};
 
 fn run_ok(cmd: &mut std::process::Command) -> String {
-    let out = cmd.output().expect("run sisyphus");
-    assert!(
-        out.status.success(),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8")
+    ok(&cmd.output().expect("run sisyphus"))
 }
 
 /// Push a binary image and a config image (the example's frontend.star) pointing at it.

@@ -1,5 +1,5 @@
 //! Raw Kubernetes objects of a KubernetesYaml resource: the shape load requires (`apiVersion`,
-//! `kind`, `metadata.name`), their JSON form, and which of them are Secrets.
+//! `kind`, `metadata.name`, no `kind: List`), their JSON form, and which of them are Secrets.
 
 use sisyphus_core::production::KubernetesObject;
 
@@ -46,6 +46,18 @@ pub(crate) fn parse_object(cx: &mut Cx<'_>, node: &Node) -> Option<KubernetesObj
     };
     let api_version = text("apiVersion");
     let kind = text("kind");
+    if let Some(k) = &kind
+        && k.ends_with("List")
+    {
+        // A list's items would escape every per-object check (Secret masking, duplicates,
+        // namespaces): each item must be its own document.
+        let pos = get("kind").map_or(node.pos, |n| n.pos);
+        cx.error(
+            pos,
+            format!("expected a single Kubernetes object, found `kind: {k}`: write the items as separate documents (`---`)"),
+        );
+        ok = false;
+    }
     match get("metadata") {
         None => {
             cx.error(node.pos, "a Kubernetes object needs `metadata.name`");

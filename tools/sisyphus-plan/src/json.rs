@@ -124,13 +124,37 @@ fn config(c: &AppConfig) -> Value {
     json!({"env": c.environment, "image": c.image, "variables": variables})
 }
 
-/// Replace every value under `data` and `stringData` with `****`.
+/// Replace every value under `data` and `stringData` with `****`; a `data` or `stringData` that
+/// is not a mapping (a string, a sequence, ...) is replaced whole.
 fn mask_secret(object: &mut Value) {
     for field in ["data", "stringData"] {
-        if let Some(Value::Object(values)) = object.get_mut(field) {
-            for value in values.values_mut() {
-                *value = json!("****");
+        match object.get_mut(field) {
+            Some(Value::Object(values)) => {
+                for value in values.values_mut() {
+                    *value = json!("****");
+                }
             }
+            Some(Value::Null) | None => {}
+            Some(other) => *other = json!("****"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_values_are_masked_whatever_their_shape() {
+        let mut object = json!({
+            "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"},
+            "data": "c2VjcmV0", "stringData": [{"password": "hunter2"}]
+        });
+        mask_secret(&mut object);
+        assert_eq!(object["data"], "****");
+        assert_eq!(object["stringData"], "****");
+        let mut object = json!({"data": {"a": "c2VjcmV0"}, "stringData": null});
+        mask_secret(&mut object);
+        assert_eq!(object, json!({"data": {"a": "****"}, "stringData": null}));
     }
 }

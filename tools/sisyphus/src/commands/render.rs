@@ -189,16 +189,22 @@ fn report(args: &Args, errors: Vec<String>) -> anyhow::Result<ExitStatus> {
     Ok(ExitStatus::Error)
 }
 
-/// The object as printed: a Secret's `data` and `stringData` values are masked.
+/// The object as printed: a Secret's `data` and `stringData` values are masked (whole, when
+/// they are not mappings).
 fn shown(desired: &DesiredObject) -> Value {
     let mut object = desired.object.clone();
     let is_secret = desired.secret || (object["apiVersion"] == "v1" && object["kind"] == "Secret");
     if is_secret {
         for field in ["data", "stringData"] {
-            if let Some(values) = object.get_mut(field).and_then(Value::as_object_mut) {
-                for value in values.values_mut() {
-                    *value = Value::String(MASK.to_owned());
+            match object.get_mut(field) {
+                Some(Value::Object(values)) => {
+                    for value in values.values_mut() {
+                        *value = Value::String(MASK.to_owned());
+                    }
                 }
+                Some(Value::Null) | None => {}
+                // Not a mapping (the API server refuses it, but it must not leak here).
+                Some(other) => *other = Value::String(MASK.to_owned()),
             }
         }
     }
@@ -331,6 +337,13 @@ mod tests {
             assert_eq!(shown["stringData"]["b"], MASK);
             assert_eq!(desired.object["stringData"]["b"], "secret");
         }
+        let odd = serde_json::json!({
+            "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"},
+            "data": "c2VjcmV0", "stringData": [{"password": "hunter2"}]
+        });
+        let shown_odd = shown(&object(odd, true));
+        assert_eq!(shown_odd["data"], MASK);
+        assert_eq!(shown_odd["stringData"], MASK);
         let config_map =
             serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "data": {"a": "x"}});
         assert_eq!(shown(&object(config_map.clone(), false)), config_map);

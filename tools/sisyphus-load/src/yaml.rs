@@ -129,7 +129,9 @@ pub(crate) fn parse_documents(text: &str) -> Result<Vec<Node>, SyntaxError> {
 
 /// [`parse_documents`] through serde-saphyr's deserializer, for any text.
 fn parse_with_serde(text: &str) -> Result<Vec<Node>, SyntaxError> {
-    let options = serde_saphyr::options! { with_snippet: false };
+    // `legacy_octal_numbers`: `0644` is octal 420, as kubectl (YAML 1.1) reads it; the fast
+    // path leaves every leading-zero integer to this parser.
+    let options = serde_saphyr::options! { with_snippet: false, legacy_octal_numbers: true };
     match serde_saphyr::from_str_multiple_with_options::<Node, Vec<Node>>(text, options) {
         Ok(docs) => Ok(docs),
         Err(err) => {
@@ -321,6 +323,18 @@ mod tests {
         assert!(err.message.contains("duplicate"), "{err:?}");
         let err = parse_documents("a: [1, 2\nb: 3\n").err();
         assert!(err.is_some());
+    }
+
+    #[test]
+    fn leading_zero_integers_are_octal_like_kubectl() {
+        let docs =
+            parse_documents("a: 0440\nb: 0644\nc: 010\nd: 0o644\ne: -010\nf: 0\ng: 00\nh: 644\n")
+                .unwrap_or_default();
+        let json = docs[0].to_json().unwrap_or_default();
+        assert_eq!(
+            json.to_string(),
+            r#"{"a":288,"b":420,"c":8,"d":420,"e":-8,"f":0,"g":0,"h":644}"#
+        );
     }
 
     #[test]

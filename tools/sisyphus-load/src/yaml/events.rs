@@ -186,9 +186,9 @@ fn clamp(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
-/// An untagged scalar resolved as serde-saphyr's `deserialize_any` does with default options, or
-/// `None` for the spellings left to serde-saphyr (numbers other than plain decimals, `.5`,
-/// `.inf`, ...).
+/// An untagged scalar resolved as serde-saphyr's `deserialize_any` does with our options, or
+/// `None` for the spellings left to serde-saphyr (numbers other than plain decimals, such as the
+/// octal `0644` of `legacy_octal_numbers`, `.5`, `.inf`, ...).
 fn scalar(value: Cow<'_, str>, style: ScalarStyle) -> Option<Value> {
     if style != ScalarStyle::Plain {
         return Some(Value::Str(value.into_owned()));
@@ -278,7 +278,7 @@ mod tests {
         "", "~", "null", "Null", "NULL", "nUll", "true", "True", "TRUE", "tRuE", "false", "yes",
         "Yes", "YES", "y", "Y", "n", "N", "no", "No", "on", "On", "off", "OFF", "0", "1", "42",
         "-1", "+1", "-0", "+0", "007", "-007", "0x1F", "0X1F", "0x1f", "0o17", "0O17", "0b101",
-        "0B101", "1_000", "1__0", "_1", "1.5", "-1.5", "+1.5", "1.", ".5", "-.5", "1e3", "1E3",
+        "0B101", "0644", "0440", "-0644", "08", "0_7", "1_000", "1__0", "_1", "1.5", "-1.5", "+1.5", "1.", ".5", "-.5", "1e3", "1E3",
         "1.5e3", "1e-3", "1e999", ".inf", "-.inf", "+.inf", ".Inf", ".nan", ".NaN", "+.nan",
         "-.nan", "inf", "-inf", "+inf", "nan", "NaN", "Infinity", "infinity",
         "18446744073709551615", "18446744073709551616", "9223372036854775807",

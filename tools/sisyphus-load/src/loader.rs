@@ -369,6 +369,31 @@ impl Loader {
             );
             return;
         }
+        // Both pod templates carry `app.kubernetes.io/name: <name>`: the Deployment's selector
+        // and Service would select the CronJob's pods too.
+        let other = match resource.kind() {
+            ResourceKind::Deployment => Some(ResourceKind::CronJob),
+            ResourceKind::CronJob => Some(ResourceKind::Deployment),
+            ResourceKind::KubernetesYaml => None,
+        };
+        if let Some(other) = other
+            && let Some(first) =
+                self.seen
+                    .get(&(other, resource.folder.clone(), resource.name.clone()))
+        {
+            self.diags.error(
+                &resource.location.file,
+                pos_of(&resource.location),
+                format!(
+                    "{} `{}` in folder `{}/` has the name of the {other} declared at {first}: their pods would share the label `app.kubernetes.io/name: {}`, so the Deployment's selector and Service would pick the CronJob's pods; rename one",
+                    resource.kind(),
+                    resource.name,
+                    resource.folder,
+                    resource.name,
+                ),
+            );
+            return;
+        }
         self.seen.insert(key, resource.location.clone());
         self.resources.push(resource);
     }

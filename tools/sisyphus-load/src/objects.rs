@@ -5,7 +5,7 @@ use sisyphus_core::production::KubernetesObject;
 
 use crate::diag::location;
 use crate::schema::{Cx, mapping};
-use crate::yaml::{Node, Value};
+use crate::yaml::{JsonError, Node, Value};
 
 /// One raw object, or `None` after reporting what is missing.
 pub(crate) fn parse_object(cx: &mut Cx<'_>, node: &Node) -> Option<KubernetesObject> {
@@ -99,8 +99,26 @@ pub(crate) fn parse_object(cx: &mut Cx<'_>, node: &Node) -> Option<KubernetesObj
     }
     let object = match node.to_json() {
         Ok(json) => Some(json),
-        Err(pos) => {
-            cx.error(pos, "expected a string, number or boolean as a mapping key (or a finite number) in a Kubernetes object");
+        Err(JsonError::Key(pos)) => {
+            cx.error(
+                pos,
+                "expected a string, number or boolean as a mapping key in a Kubernetes object",
+            );
+            None
+        }
+        Err(JsonError::Float(pos)) => {
+            cx.error(
+                pos,
+                "expected a finite number in a Kubernetes object, found an infinite or NaN float",
+            );
+            None
+        }
+        Err(JsonError::Duplicate { pos, key, first }) => {
+            let first = location(cx.file, first);
+            cx.error(
+                pos,
+                format!("duplicate mapping key `{key}` in a Kubernetes object (keys are read as strings), first at {first}"),
+            );
             None
         }
     };

@@ -9,6 +9,7 @@
 
 mod events;
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -81,9 +82,9 @@ impl Node {
         }
     }
 
-    /// This node as JSON. Mapping keys are scalars turned into strings; the error names the
-    /// position of a key that is not a scalar. Keys come out sorted.
-    pub fn to_json(&self) -> Result<serde_json::Value, Pos> {
+    /// This node as JSON. Mapping keys are scalars turned into strings (as Kubernetes reads
+    /// them); keys come out sorted.
+    pub fn to_json(&self) -> Result<serde_json::Value, JsonError> {
         Ok(match &self.value {
             Value::Null => serde_json::Value::Null,
             Value::Bool(b) => serde_json::Value::Bool(*b),
@@ -91,22 +92,47 @@ impl Node {
             Value::UInt(u) => serde_json::Value::from(*u),
             Value::Float(f) => serde_json::Number::from_f64(*f)
                 .map(serde_json::Value::Number)
-                .ok_or(self.pos)?,
+                .ok_or(JsonError::Float(self.pos))?,
             Value::Str(s) => serde_json::Value::String(s.clone()),
             Value::Seq(items) => {
                 serde_json::Value::Array(items.iter().map(Node::to_json).collect::<Result<_, _>>()?)
             }
             Value::Map(entries) => {
-                let mut sorted = Vec::with_capacity(entries.len());
+                let mut sorted = BTreeMap::new();
                 for (key, value) in entries {
-                    let key = key.scalar_string().ok_or(key.pos)?;
-                    sorted.push((key, value.to_json()?));
+                    let name = key.scalar_string().ok_or(JsonError::Key(key.pos))?;
+                    if let Some((first, _)) = sorted.get(&name) {
+                        return Err(JsonError::Duplicate {
+                            pos: key.pos,
+                            key: name,
+                            first: *first,
+                        });
+                    }
+                    let value = value.to_json()?;
+                    sorted.insert(name, (key.pos, value));
                 }
-                sorted.sort_by(|a, b| a.0.cmp(&b.0));
-                serde_json::Value::Object(sorted.into_iter().collect())
+                serde_json::Value::Object(sorted.into_iter().map(|(k, (_, v))| (k, v)).collect())
             }
         })
     }
+}
+
+/// Why a node has no JSON form.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum JsonError {
+    /// A mapping key that is not a scalar, at its position.
+    Key(Pos),
+    /// A float JSON cannot hold (`.inf`, `.nan`), at its position.
+    Float(Pos),
+    /// A key whose string form is that of an earlier key of the same mapping (`1` and `"1"`).
+    Duplicate {
+        /// Where the second key is.
+        pos: Pos,
+        /// The string both keys become.
+        key: String,
+        /// Where the first key is.
+        first: Pos,
+    },
 }
 
 /// A YAML syntax (or structure) error at a position.
@@ -335,6 +361,26 @@ mod tests {
             json.to_string(),
             r#"{"a":288,"b":420,"c":8,"d":420,"e":-8,"f":0,"g":0,"h":644}"#
         );
+    }
+
+    #[test]
+    fn keys_that_become_one_string_are_duplicates() {
+        let docs = parse_documents("data:\n  1: a\n  \"true\": b\n  '1': c\n").unwrap_or_default();
+        assert_eq!(
+            docs[0].to_json(),
+            Err(JsonError::Duplicate {
+                pos: pos(4, 3),
+                key: "1".into(),
+                first: pos(2, 3)
+            })
+        );
+        for text in ["{1.0: a, '1': b}", "{y: a, 'true': b}", "{y: a, yes: b}"] {
+            let docs = parse_documents(text).unwrap_or_default();
+            assert!(
+                matches!(docs[0].to_json(), Err(JsonError::Duplicate { .. })),
+                "{text}"
+            );
+        }
     }
 
     #[test]

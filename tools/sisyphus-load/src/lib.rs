@@ -13,6 +13,7 @@
 
 mod checks;
 mod clusters;
+mod cron;
 mod diag;
 mod inputs;
 mod loader;

@@ -9,6 +9,7 @@ use sisyphus_core::production::{
     Resource, ResourceSpec, ServicePort, SourceLocation, VariableBinding, VariableSource,
 };
 
+use crate::cron::{check_schedule, check_time_zone};
 use crate::diag::location;
 use crate::objects::parse_object;
 use crate::schema::{
@@ -19,16 +20,6 @@ use crate::yaml::{Node, Pos, Value};
 
 /// The only `apiVersion` of Sisyphus YAML.
 pub(crate) const API_VERSION: &str = "sisyphus/v1";
-
-const SCHEDULE_MACROS: &[&str] = &[
-    "@yearly",
-    "@annually",
-    "@monthly",
-    "@weekly",
-    "@daily",
-    "@midnight",
-    "@hourly",
-];
 
 const KINDS: &[&str] = &["Deployment", "CronJob", "KubernetesYaml", "SisyphusYaml"];
 
@@ -597,19 +588,16 @@ fn cron_job(cx: &mut Cx<'_>, doc: &Node, at: &Where<'_>) -> Option<Resource> {
         clusters: Vec::new(),
     };
     if let Some(c) = &c {
-        schedule = c.required(cx, "schedule", "CronJob `config`").and_then(|n| {
-            let s = nonempty_string(cx, n, "`config.schedule`")?;
-            let valid = if s.starts_with('@') {
-                SCHEDULE_MACROS.contains(&s.as_str())
-            } else {
-                s.split_whitespace().count() == 5
-            };
-            if !valid {
-                cx.error(n.pos, format!("invalid schedule `{s}`: expected five cron fields (`0 2 * * *`) or one of {}", one_of(SCHEDULE_MACROS)));
-                return None;
-            }
-            Some((s, location(cx.file, n.pos)))
-        });
+        schedule = c
+            .required(cx, "schedule", "CronJob `config`")
+            .and_then(|n| {
+                let s = nonempty_string(cx, n, "`config.schedule`")?;
+                if let Err(why) = check_schedule(&s) {
+                    cx.error(n.pos, format!("invalid schedule `{s}`: {why}"));
+                    return None;
+                }
+                Some((s, location(cx.file, n.pos)))
+            });
         ok &= schedule.is_some() || c.get("schedule").is_none();
         let mut choice = |name: &str, allowed: &[&str]| -> Option<(String, SourceLocation)> {
             let n = c.get(name)?;
@@ -635,7 +623,11 @@ fn cron_job(cx: &mut Cx<'_>, doc: &Node, at: &Where<'_>) -> Option<Resource> {
             spec_fields.restart_policy_location = at;
         }
         if let Some(n) = c.get("timeZone") {
-            spec_fields.time_zone = nonempty_string(cx, n, "`config.timeZone`");
+            spec_fields.time_zone = nonempty_string(cx, n, "`config.timeZone`").filter(|tz| {
+                check_time_zone(tz)
+                    .map_err(|why| cx.error(n.pos, format!("invalid `timeZone` `{tz}`: {why}")))
+                    .is_ok()
+            });
             ok &= spec_fields.time_zone.is_some();
         }
         if let Some(n) = c.get("suspend") {

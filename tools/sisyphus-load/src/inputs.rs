@@ -52,6 +52,14 @@ impl Inputs {
         std::str::from_utf8(bytes).map_err(|_| ReadError::NotUtf8)
     }
 
+    /// The text of `rel` if it was read and is UTF-8, else `""`.
+    pub fn text(&self, rel: &str) -> &str {
+        self.files
+            .get(rel)
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .unwrap_or("")
+    }
+
     /// `sha256:<hex>` over every file read, in path order: for each file, the path's length
     /// (u64, big endian), the path, the content's length and the content.
     pub fn hash(&self) -> String {

@@ -148,6 +148,7 @@ impl Loader {
         };
         let mut cx = Cx {
             file: CLUSTERS_FILE,
+            text: self.inputs.text(CLUSTERS_FILE),
             diags: &mut self.diags,
         };
         self.clusters = parse_clusters(&mut cx, &docs);
@@ -267,6 +268,7 @@ impl Loader {
                 };
                 let mut cx = Cx {
                     file,
+                    text: self.inputs.text(file),
                     diags: &mut self.diags,
                 };
                 parse_document(&mut cx, doc, &at)
@@ -344,6 +346,7 @@ impl Loader {
         };
         let mut cx = Cx {
             file,
+            text: self.inputs.text(file),
             diags: &mut self.diags,
         };
         spec.objects

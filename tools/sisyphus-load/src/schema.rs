@@ -9,6 +9,8 @@ use crate::yaml::{Node, Pos, Value};
 pub(crate) struct Cx<'a> {
     /// Path relative to the monitored directory.
     pub file: &'a str,
+    /// The file's text (for quoting what the user wrote), or `""`.
+    pub text: &'a str,
     /// Where problems go.
     pub diags: &'a mut Diagnostics,
 }
@@ -152,7 +154,7 @@ pub(crate) fn string(cx: &mut Cx<'_>, node: &Node, what: &str) -> Option<String>
                 format!(
                     "expected a string for {what}, found {} (quote it: \"{}\")",
                     node.value.describe(),
-                    node.scalar_string().unwrap_or_default()
+                    written(cx.text, node)
                 ),
             );
             None
@@ -164,6 +166,30 @@ pub(crate) fn string(cx: &mut Cx<'_>, node: &Node, what: &str) -> Option<String>
             );
             None
         }
+    }
+}
+
+/// The scalar `node` as written in `text` (`y`, `1.10`, `0644`), so that quoting it keeps the
+/// meaning; its resolved string form when the text there is not a plain scalar (a tag, an alias).
+fn written(text: &str, node: &Node) -> String {
+    let line = text.lines().nth(
+        usize::try_from(node.pos.line)
+            .unwrap_or(usize::MAX)
+            .saturating_sub(1),
+    );
+    let raw: Option<String> = line.map(|l| {
+        l.chars()
+            .skip(
+                usize::try_from(node.pos.column)
+                    .unwrap_or(usize::MAX)
+                    .saturating_sub(1),
+            )
+            .take_while(|c| !c.is_whitespace() && !matches!(c, ',' | ']' | '}'))
+            .collect()
+    });
+    match raw {
+        Some(raw) if !raw.is_empty() && !raw.starts_with(['!', '&', '*', '\'', '"']) => raw,
+        _ => node.scalar_string().unwrap_or_default(),
     }
 }
 

@@ -190,6 +190,9 @@ fn strip_location(message: &str) -> String {
         None => first,
     };
     let trimmed = trimmed.trim();
+    if let Some(message) = tag_mismatch(trimmed) {
+        return message;
+    }
     match trimmed.strip_prefix("duplicate mapping key: ") {
         Some(rest) => {
             let key = rest
@@ -200,6 +203,28 @@ fn strip_location(message: &str) -> String {
         }
         None => trimmed.to_string(),
     }
+}
+
+/// serde-saphyr's message for a scalar its tag does not fit (`!!int hunter2`: `invalid u64`),
+/// in our words. The scalar is not repeated: it may be a Secret's value; the position shows it.
+fn tag_mismatch(message: &str) -> Option<String> {
+    let (what, tag) = match message {
+        "invalid floating point" => ("a float", "!!float"),
+        "invalid boolean" => ("a boolean", "!!bool"),
+        "invalid !!binary base64" => ("base64 text", "!!binary"),
+        m if m.strip_prefix("invalid ").is_some_and(|ty| {
+            ty.len() > 1
+                && ty.starts_with(['u', 'i'])
+                && ty[1..].bytes().all(|b| b.is_ascii_digit())
+        }) =>
+        {
+            ("an integer", "!!int")
+        }
+        _ => return None,
+    };
+    Some(format!(
+        "expected {what} for the tag `{tag}`, found a scalar that is not one (quote the value and drop the tag if it is a string)"
+    ))
 }
 
 impl<'de> Deserialize<'de> for Node {
@@ -380,6 +405,28 @@ mod tests {
                 matches!(docs[0].to_json(), Err(JsonError::Duplicate { .. })),
                 "{text}"
             );
+        }
+    }
+
+    #[test]
+    fn tagged_scalars_that_do_not_fit_say_what_was_expected() {
+        for (text, expected) in [
+            (
+                "a: !!int hunter2secret\n",
+                "expected an integer for the tag `!!int`",
+            ),
+            ("a: !!int -x\n", "expected an integer for the tag `!!int`"),
+            ("a: !!float x\n", "expected a float for the tag `!!float`"),
+            (
+                "a: !!bool maybe\n",
+                "expected a boolean for the tag `!!bool`",
+            ),
+        ] {
+            let err = parse_documents(text).err();
+            let err = err.unwrap_or_else(|| panic!("{text:?} accepted"));
+            assert!(err.message.starts_with(expected), "{err:?}");
+            assert!(!err.message.contains("hunter2"), "{err:?}");
+            assert_eq!(err.pos.line, 1);
         }
     }
 

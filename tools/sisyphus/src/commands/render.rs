@@ -96,10 +96,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitStatus> {
             .filter(|r| app_image(&r.spec).is_none_or(|image| resolved.contains_key(image)))
             .collect()
     };
-    let configs = resolved;
     let input = RenderInput {
         resources: &resources,
-        configs: &configs,
+        configs: &resolved,
     };
     let rendered = match sisyphus_render::render(&input) {
         Ok(rendered) => Some(rendered),

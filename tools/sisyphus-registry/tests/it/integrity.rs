@@ -23,13 +23,12 @@ async fn a_corrupted_blob_is_detected() {
     let registry = Registry::start();
     let client = client();
     let tmp = tmp();
-    let bin = binary_image(&path(&tmp, "bin"), "x");
-    let dir = path(&tmp, "config");
-    let digest = config_image(&dir, &bin, "def main(ctx): pass\n");
-    let r = reference(&format!("{}/cfg:v1", registry.host()));
-    push_layout(&client, &dir, std::slice::from_ref(&r), &no_progress())
-        .await
-        .unwrap();
+    let Pushed {
+        bin: _,
+        dir,
+        digest,
+        r,
+    } = push_config(&registry, &client, &tmp).await;
 
     // Overwrite the layer's data in the registry's storage.
     let layout = sisyphus_oci::Layout::open(&dir).unwrap();
@@ -79,13 +78,12 @@ async fn a_second_pull_of_the_same_digest_downloads_nothing() {
     let registry = Registry::start();
     let client = client();
     let tmp = tmp();
-    let bin = binary_image(&path(&tmp, "bin"), "x");
-    let dir = path(&tmp, "config");
-    let digest = config_image(&dir, &bin, "def main(ctx): pass\n");
-    let r = reference(&format!("{}/cfg:v1", registry.host()));
-    push_layout(&client, &dir, std::slice::from_ref(&r), &no_progress())
-        .await
-        .unwrap();
+    let Pushed {
+        bin,
+        dir: _,
+        digest,
+        r,
+    } = push_config(&registry, &client, &tmp).await;
     let cache = tmp.path().join("cache");
 
     registry.reset_requests();
@@ -116,6 +114,34 @@ async fn a_second_pull_of_the_same_digest_downloads_nothing() {
         .await
         .unwrap();
     assert_eq!(count(&registry.requests(), "", "/v2/"), 0);
+}
+
+/// A config image (on binary image `bin`), built in `dir` and pushed as `<registry>/cfg:v1`.
+struct Pushed {
+    bin: sisyphus_core::Digest,
+    dir: std::path::PathBuf,
+    digest: sisyphus_core::Digest,
+    r: sisyphus_registry::Reference,
+}
+
+async fn push_config(
+    registry: &Registry,
+    client: &sisyphus_registry::Client,
+    tmp: &tempfile::TempDir,
+) -> Pushed {
+    let bin = binary_image(&path(tmp, "bin"), "x");
+    let dir = path(tmp, "config");
+    let digest = config_image(&dir, &bin, "def main(ctx): pass\n");
+    let r = reference(&format!("{}/cfg:v1", registry.host()));
+    push_layout(client, &dir, std::slice::from_ref(&r), &no_progress())
+        .await
+        .unwrap();
+    Pushed {
+        bin,
+        dir,
+        digest,
+        r,
+    }
 }
 
 fn count(requests: &[(String, String)], method: &str, path_part: &str) -> usize {

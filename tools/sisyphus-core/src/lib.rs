@@ -6,12 +6,17 @@
 //! (load → resolve → render → diff → apply), which never depend on each other directly.
 
 pub mod app;
+pub mod change;
 pub mod config_image;
 pub mod desired;
 pub mod digest;
+pub mod labels;
+pub mod live;
 pub mod names;
 pub mod production;
 pub mod quantity;
+pub mod secret;
+pub mod state;
 pub mod suggest;
 
 pub use digest::Digest;

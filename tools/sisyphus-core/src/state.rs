@@ -1,0 +1,200 @@
+//! What the state database knows: the objects Sisyphus last applied ([`RecordedObject`]), as a
+//! [`StateSnapshot`] that diff compares the desired objects with. `sisyphus-state` reads and
+//! writes them; this module only defines them, with the canonical form both sides hash.
+//!
+//! A recorded object's identity is its [`ObjectKey`] *without* the version ([`ObjectId`]): the
+//! API server serves one object under every version of its group, so a move from
+//! `autoscaling/v1` to `autoscaling/v2` is an update, never a delete and a create.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::Digest as _;
+
+use crate::desired::{ConfigOrigin, ObjectKey, ResourceId};
+
+/// An object's identity in the state database: cluster, group, kind, namespace, name.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ObjectId {
+    /// The cluster (kubeconfig context name).
+    pub cluster: String,
+    /// API group (`""` for core).
+    pub group: String,
+    /// Kind.
+    pub kind: String,
+    /// Namespace, `None` for cluster-scoped objects.
+    pub namespace: Option<String>,
+    /// Name.
+    pub name: String,
+}
+
+impl ObjectId {
+    /// The identity of `key`.
+    pub fn of(key: &ObjectKey) -> ObjectId {
+        ObjectId {
+            cluster: key.cluster.clone(),
+            group: key.group.clone(),
+            kind: key.kind.clone(),
+            namespace: key.namespace.clone(),
+            name: key.name.clone(),
+        }
+    }
+
+    /// A stable 64-hex-digit id of this identity (the state database's primary key).
+    pub fn hash(&self) -> String {
+        let mut h = sha2::Sha256::new();
+        for part in [
+            self.cluster.as_str(),
+            self.group.as_str(),
+            self.kind.as_str(),
+            self.namespace.as_deref().unwrap_or(""),
+            self.name.as_str(),
+        ] {
+            h.update(part.len().to_le_bytes());
+            h.update(part.as_bytes());
+        }
+        h.update([u8::from(self.namespace.is_some())]);
+        hex::encode(h.finalize())
+    }
+}
+
+impl fmt::Display for ObjectId {
+    /// `` `cluster` Deployment.apps echo/echo ``.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "`{}` {}", self.cluster, self.kind)?;
+        if !self.group.is_empty() {
+            write!(f, ".{}", self.group)?;
+        }
+        match &self.namespace {
+            Some(ns) => write!(f, " {ns}/{}", self.name),
+            None => write!(f, " {}", self.name),
+        }
+    }
+}
+
+/// One object as Sisyphus last applied it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordedObject {
+    /// Its key, with the version it was last applied at.
+    pub key: ObjectKey,
+    /// The applied intent as JSON text, masked ([`crate::secret::masked`]): Secret values are
+    /// [`crate::secret::MASK`], never the values.
+    pub applied: String,
+    /// [`intent_hash`] of the applied intent (masked), to compare without parsing `applied`.
+    pub applied_hash: String,
+    /// `metadata.uid` after the apply (`None` when unknown, e.g. an interrupted push).
+    pub uid: Option<String>,
+    /// `metadata.resourceVersion` after the apply.
+    pub resource_version: Option<String>,
+    /// The config and binary images behind it.
+    pub config: Option<ConfigOrigin>,
+    /// The Sisyphus resource it came from (`None` for implied namespaces).
+    pub resource: Option<ResourceId>,
+    /// The push (or import) that last wrote it.
+    pub push_id: i64,
+    /// Whether Sisyphus created it, rather than adopting or importing an object that existed.
+    /// A Namespace Sisyphus did not create is never deleted.
+    pub created: bool,
+}
+
+impl RecordedObject {
+    /// The applied intent, parsed.
+    ///
+    /// # Errors
+    ///
+    /// The stored text is not JSON (a database edited by hand).
+    pub fn applied_value(&self) -> Result<Value, serde_json::Error> {
+        serde_json::from_str(&self.applied)
+    }
+}
+
+/// Everything the state database records for the clusters of one run.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StateSnapshot {
+    /// Recorded objects by identity.
+    pub objects: BTreeMap<ObjectId, RecordedObject>,
+    /// The state's generation when it was read: it grows with every write (push, import,
+    /// forget, refresh), so a saved change set can tell that the state moved.
+    pub generation: i64,
+}
+
+/// The hash diff compares: sha256 of the canonical JSON of `object` (mapping keys sorted, no
+/// whitespace), as 64 hex digits. Callers hash the masked object.
+pub fn intent_hash(object: &Value) -> String {
+    hex::encode(sha2::Sha256::digest(canonical_json(object).as_bytes()))
+}
+
+/// `object` as JSON with mapping keys sorted at every level and no whitespace.
+pub fn canonical_json(object: &Value) -> String {
+    let mut out = String::new();
+    write_canonical(object, &mut out);
+    out
+}
+
+fn write_canonical(value: &Value, out: &mut String) {
+    match value {
+        Value::Object(map) => {
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            out.push('{');
+            for (i, (k, v)) in entries.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(k.clone()).to_string());
+                out.push(':');
+                write_canonical(v, out);
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, v) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_canonical(v, out);
+            }
+            out.push(']');
+        }
+        other => out.push_str(&other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn canonical_json_ignores_key_order() {
+        let a = json!({"b": 1, "a": {"d": [1, {"y": 2, "x": 1}], "c": "s"}});
+        let b = json!({"a": {"c": "s", "d": [1, {"x": 1, "y": 2}]}, "b": 1});
+        assert_eq!(canonical_json(&a), r#"{"a":{"c":"s","d":[1,{"x":1,"y":2}]},"b":1}"#);
+        assert_eq!(intent_hash(&a), intent_hash(&b));
+        assert_ne!(intent_hash(&a), intent_hash(&json!({"b": 2})));
+    }
+
+    #[test]
+    fn ids_ignore_the_version_and_hash_unambiguously() {
+        let key = |version: &str, ns: Option<&str>, name: &str| ObjectKey {
+            cluster: "c".into(),
+            group: "autoscaling".into(),
+            version: version.into(),
+            kind: "HorizontalPodAutoscaler".into(),
+            namespace: ns.map(Into::into),
+            name: name.into(),
+        };
+        let v1 = ObjectId::of(&key("v1", Some("ns"), "a"));
+        assert_eq!(v1, ObjectId::of(&key("v2", Some("ns"), "a")));
+        assert_eq!(v1.hash().len(), 64);
+        assert_ne!(v1.hash(), ObjectId::of(&key("v1", Some("nsa"), "")).hash());
+        assert_ne!(
+            ObjectId::of(&key("v1", Some(""), "a")).hash(),
+            ObjectId::of(&key("v1", None, "a")).hash()
+        );
+        assert_eq!(v1.to_string(), "`c` HorizontalPodAutoscaler.autoscaling ns/a");
+    }
+}

@@ -38,6 +38,20 @@ pub fn masked(object: &Value) -> Value {
     copy
 }
 
+/// Whether [`masked`] would leave `object` as it is (nothing to hide or strip), without copying
+/// it: diff hashes such an object directly.
+pub fn is_masked(object: &Value) -> bool {
+    if holds_secrets(object) {
+        return false;
+    }
+    match object.get("metadata").and_then(|m| m.get("annotations")) {
+        Some(Value::Object(annotations)) => {
+            !annotations.is_empty() && !annotations.contains_key(LAST_APPLIED_ANNOTATION)
+        }
+        _ => true,
+    }
+}
+
 /// [`masked`], in place.
 pub fn mask_in_place(object: &mut Value) {
     if holds_secrets(object) {
@@ -111,8 +125,44 @@ mod tests {
         assert_eq!(shown["stringData"], MASK);
         let config_map = json!({"apiVersion": "v1", "kind": "ConfigMap", "data": {"a": "x"}});
         assert_eq!(masked(&config_map), config_map);
-        let other_group = json!({"apiVersion": "example.com/v1", "kind": "Secret", "data": {"a": "x"}});
+        let other_group =
+            json!({"apiVersion": "example.com/v1", "kind": "Secret", "data": {"a": "x"}});
         assert_eq!(masked(&other_group), other_group);
+    }
+
+    #[test]
+    fn is_masked_agrees_with_masked() {
+        let cases = [
+            (
+                json!({"apiVersion": "v1", "kind": "ConfigMap", "data": {"a": "x"}}),
+                true,
+            ),
+            (
+                json!({"apiVersion": "v1", "kind": "Secret", "data": {"a": "x"}}),
+                false,
+            ),
+            (
+                json!({"kind": "ConfigMap", "metadata": {"annotations": {}}}),
+                false,
+            ),
+            (
+                json!({"kind": "ConfigMap", "metadata": {"annotations": {"keep": "y"}}}),
+                true,
+            ),
+            (
+                json!({"kind": "ConfigMap", "metadata": {"annotations": {LAST_APPLIED_ANNOTATION: "x"}}}),
+                false,
+            ),
+            (
+                json!({"kind": "ConfigMap", "metadata": {"annotations": null}}),
+                true,
+            ),
+            (json!("not an object"), true),
+        ];
+        for (case, expected) in cases {
+            assert_eq!(is_masked(&case), expected, "{case}");
+            assert_eq!(masked(&case) == case, expected, "{case}");
+        }
     }
 
     #[test]
@@ -128,6 +178,9 @@ mod tests {
             "apiVersion": "v1", "kind": "ConfigMap",
             "metadata": {"annotations": {LAST_APPLIED_ANNOTATION: "x", "keep": "y"}}
         });
-        assert_eq!(masked(&config_map)["metadata"]["annotations"], json!({"keep": "y"}));
+        assert_eq!(
+            masked(&config_map)["metadata"]["annotations"],
+            json!({"keep": "y"})
+        );
     }
 }

@@ -19,5 +19,6 @@ pub mod quantity;
 pub mod secret;
 pub mod state;
 pub mod suggest;
+pub mod text;
 
 pub use digest::Digest;

@@ -46,6 +46,7 @@ pub(crate) fn globals() -> &'static Globals {
             LibraryExtension::Json,
         ])
         .with(sisyphus_builtins)
+        .with(crate::guard::guarded_operators)
         .with_namespace("json", json_members)
         .build()
     });
@@ -261,11 +262,36 @@ fn standard_json() -> Option<FrozenValue> {
         .find_map(|(name, value)| (name == "json").then_some(value))
 }
 
+/// The standard `int`, which our `int` calls.
+fn standard_int() -> Option<FrozenValue> {
+    static STANDARD: LazyLock<Globals> = LazyLock::new(Globals::standard);
+    STANDARD
+        .iter()
+        .find_map(|(name, value)| (name == "int").then_some(value))
+}
+
+/// A `range()` argument as an `i32`, or an error naming it and what was found.
+fn range_arg(v: Value, what: &str) -> anyhow::Result<i32> {
+    if let Some(i) = v.unpack_i32() {
+        return Ok(i);
+    }
+    if v.get_type() == "int" {
+        bail!(
+            "`range()` {what}: expected an int from {} to {}, found {}",
+            i32::MIN,
+            i32::MAX,
+            crate::guard::short_repr(v)
+        );
+    }
+    bail!("`range()` {what}: expected an int, found {}", describe(v))
+}
+
 #[starlark_module]
 fn json_members(builder: &mut GlobalsBuilder) {
     /// `json.encode(x)`, refusing values nested too deeply.
     fn encode(#[starlark(require = pos)] x: Value) -> anyhow::Result<String> {
         check_depth(x, "json.encode()")?;
+        crate::guard::check_text(x, "json.encode()")?;
         x.to_json()
     }
 
@@ -274,6 +300,9 @@ fn json_members(builder: &mut GlobalsBuilder) {
         #[starlark(require = pos)] x: Value<'v>,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<Value<'v>> {
+        if let Some(text) = x.unpack_str() {
+            crate::guard::check_digits(text, "json.decode()", false)?;
+        }
         let decode = standard_json()
             .and_then(|json| {
                 json.to_value()
@@ -292,13 +321,17 @@ fn sisyphus_builtins(builder: &mut GlobalsBuilder) {
     /// `range()` as in the Starlark spec, refusing more than `MAX_RANGE_LEN` elements (a
     /// `list()` of it would be one huge allocation that no step limit sees).
     fn range(
-        #[starlark(require = pos)] a1: i32,
-        #[starlark(require = pos)] a2: Option<i32>,
-        #[starlark(require = pos, default = 1)] step: i32,
+        #[starlark(require = pos)] a1: Value,
+        #[starlark(require = pos)] a2: Option<Value>,
+        #[starlark(require = pos)] step: Option<Value>,
     ) -> anyhow::Result<Range> {
         let (start, stop) = match a2 {
-            None => (0, a1),
-            Some(stop) => (a1, stop),
+            None => (0, range_arg(a1, "`stop`")?),
+            Some(stop) => (range_arg(a1, "`start`")?, range_arg(stop, "`stop`")?),
+        };
+        let step = match step {
+            Some(step) => range_arg(step, "`step`")?,
+            None => 1,
         };
         let Some(step) = NonZeroI32::new(step) else {
             bail!("`range()` `step`: expected a non-zero int, found 0");
@@ -325,13 +358,32 @@ fn sisyphus_builtins(builder: &mut GlobalsBuilder) {
     /// `str(x)`, refusing values nested too deeply.
     fn str(#[starlark(require = pos)] x: Value) -> anyhow::Result<String> {
         check_depth(x, "str()")?;
+        crate::guard::check_text(x, "str()")?;
         Ok(x.to_str())
     }
 
     /// `repr(x)`, refusing values nested too deeply.
     fn repr(#[starlark(require = pos)] x: Value) -> anyhow::Result<String> {
         check_depth(x, "repr()")?;
+        crate::guard::check_text(x, "repr()")?;
         Ok(x.to_repr())
+    }
+
+    /// `int(x, base=...)`, refusing strings of more digits than an int may have.
+    fn int<'v>(
+        #[starlark(require = pos)] x: Option<Value<'v>>,
+        base: Option<Value<'v>>,
+        eval: &mut Evaluator<'v, '_, '_>,
+    ) -> anyhow::Result<Value<'v>> {
+        if let Some(text) = x.and_then(Value::unpack_str) {
+            crate::guard::check_digits(text, "int()", true)?;
+        }
+        let int = standard_int()
+            .ok_or_else(|| anyhow!("internal error: the standard `int` is missing"))?;
+        let positional: Vec<Value> = x.into_iter().collect();
+        let named: Vec<(&str, Value)> = base.map(|b| ("base", b)).into_iter().collect();
+        eval.eval_function(int.to_value(), &positional, &named)
+            .map_err(starlark::Error::into_anyhow)
     }
 
     /// A string variable bound per resource (`variables` in Sisyphus YAML) or read from the host

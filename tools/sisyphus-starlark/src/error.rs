@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use sisyphus_core::text::escape_controls;
 use starlark::codemap::FileSpan;
 
 /// A problem located in a config file: `file:line:column: message` plus the source line.
@@ -79,6 +80,7 @@ impl Error {
 
 /// Renders the source line and a caret line under columns `column..column+len` (0-based chars).
 pub(crate) fn snippet(line_no: usize, source_line: &str, column: usize, len: usize) -> String {
+    let source_line = &*escape_controls(source_line);
     let number = (line_no + 1).to_string();
     let pad = " ".repeat(number.len());
     let prefix: String = source_line
@@ -153,7 +155,8 @@ fn to_u32(n: usize) -> u32 {
 /// Converts a Starlark error (syntax, evaluation, limits) into a located [`Error`].
 pub(crate) fn from_starlark(err: &starlark::Error, fallback: &Fallback) -> Error {
     use starlark::ErrorKind;
-    let mut message = err.without_diagnostic().to_string();
+    // The message may quote config text (`fail()`'s argument): no raw control characters.
+    let mut message = escape_controls(&err.without_diagnostic().to_string()).into_owned();
     let mut limit = matches!(err.kind(), ErrorKind::StackOverflow(_));
     if limit {
         message = format!(
@@ -164,7 +167,9 @@ pub(crate) fn from_starlark(err: &starlark::Error, fallback: &Fallback) -> Error
         message = format!(
             "evaluation took too many steps: expected at most {MAX_TICKS} function calls and loop iterations, found more (infinite loop?)"
         );
-    } else if message.starts_with("Heap memory limit") {
+    } else if message.starts_with("Heap memory limit")
+        || message.starts_with(crate::guard::HEAP_LIMIT)
+    {
         limit = true;
         message = format!(
             "evaluation used too much memory: expected at most {} MiB",
@@ -172,9 +177,12 @@ pub(crate) fn from_starlark(err: &starlark::Error, fallback: &Fallback) -> Error
         );
     } else if message.contains(crate::sandbox::NESTED_TOO_DEEPLY)
         || message.starts_with(crate::sandbox::RANGE_TOO_LONG)
+        || message.starts_with(crate::guard::TOO_LARGE)
     {
         limit = true;
-    } else if message.starts_with("Evaluation cancelled") {
+    } else if message.starts_with("Evaluation cancelled")
+        || message.starts_with(crate::guard::TIME_LIMIT)
+    {
         limit = true;
         message = format!(
             "evaluation took too long: expected at most {} s",

@@ -14,6 +14,7 @@ mod builtins;
 mod config;
 mod error;
 mod files;
+mod guard;
 mod loader;
 mod paths;
 mod ports;

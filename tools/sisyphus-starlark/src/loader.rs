@@ -10,7 +10,7 @@ use starlark::syntax::{AstModule, Dialect};
 
 use crate::error::{Fallback, at_span, from_starlark};
 use crate::sandbox::{MAX_VALUE_DEPTH, NESTED_TOO_DEEPLY, too_deep};
-use crate::{ConfigFiles, Error, builtins, paths};
+use crate::{ConfigFiles, Error, builtins, guard, paths};
 
 /// The dialect every config is parsed with.
 pub(crate) fn dialect() -> Dialect {
@@ -32,8 +32,9 @@ pub(crate) fn limit(eval: &mut Evaluator) {
     let _ = eval.set_max_callstack_size(crate::error::MAX_CALLSTACK);
     let _ = eval.set_max_tick_count(crate::error::MAX_TICKS);
     let _ = eval.set_max_heap_size(crate::error::MAX_HEAP_BYTES);
-    let deadline = std::time::Instant::now() + crate::error::MAX_DURATION;
-    eval.set_check_cancelled(Box::new(move || std::time::Instant::now() > deadline));
+    guard::set_deadline(std::time::Instant::now() + crate::error::MAX_DURATION);
+    eval.set_check_cancelled(Box::new(guard::past_deadline));
+    guard::install_checkpoint(eval);
     static NO_PRINT: NoPrint = NoPrint;
     eval.set_print_handler(&NO_PRINT);
 }
@@ -98,8 +99,23 @@ impl<'a> Loader<'a> {
         let source = self.files.read(path)?;
         self.sources.insert(path.to_owned(), source.clone());
         let fallback = file_start(path, &source);
-        let ast =
-            AstModule::parse(path, source, &dialect()).map_err(|e| from_starlark(&e, &fallback))?;
+        let mut ast = AstModule::parse(path, source.clone(), &dialect())
+            .map_err(|e| from_starlark(&e, &fallback))?;
+        if let Some((line, column, op)) = guard::rewrite(&mut ast) {
+            let source_line = source.lines().nth(line - 1).unwrap_or("");
+            let at = Fallback {
+                file: path.to_owned(),
+                line: line - 1,
+                column: column - 1,
+                source_line: source_line.to_owned(),
+                len: source_line.chars().count().saturating_sub(column - 1),
+            };
+            let plain = op.trim_end_matches('=');
+            return Err(Error::Config(Box::new(at.diagnostic(format!(
+                "`{op}` is not supported: expected `x = x {plain} y`, found `x {op} y` (the \
+                 size limits of `{plain}` are checked on the operator only)"
+            )))));
+        }
         self.stack.push(path.to_owned());
         let mut deps: BTreeMap<String, FrozenModule> = BTreeMap::new();
         for load in ast.loads() {

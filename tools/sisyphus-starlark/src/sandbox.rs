@@ -1,5 +1,5 @@
-//! What keeps one bad config from taking the process down, beyond starlark's own limits (which
-//! are checked only every 1,000 steps, so a single builtin call gets past them):
+//! What keeps one bad config from taking the process down, beyond starlark's own limits and the
+//! per-operation checks of [`crate::guard`]:
 //!
 //! - evaluation runs on a thread with an [`EVAL_STACK_SIZE`] stack ([`with_eval_stack`]), so
 //!   native recursion over nested values (`str`, `json.encode`, freezing a module, `==`) has

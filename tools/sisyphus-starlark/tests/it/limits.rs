@@ -115,3 +115,175 @@ fn a_huge_range_is_a_limit_error_not_a_huge_allocation() {
         .collect();
     assert_eq!(args, ["[0, 1, 2]", "[10, 7, 4]", "0"]);
 }
+
+// Issue #11, item 1: heavy single operations are bounded, and the time and heap limits are
+// checked between operations, not every 1,000 steps.
+
+#[test]
+fn squaring_a_big_int_is_a_limit_error() {
+    // Two dozen squarings ran for over 40 s of CPU.
+    let msg = assert_limit(
+        "def main(ctx):\n    x = 3\n    for i in range(30):\n        x = x * x\n    return Application()\n",
+    );
+    assert!(
+        msg.starts_with("main.star:4:13: result too large: `*` would build an int of about"),
+        "{msg}"
+    );
+    assert!(msg.contains("bits, expected at most 4096"), "{msg}");
+    let msg = assert_limit("def main(ctx):\n    x = 1 << 100000000\n    return Application()\n");
+    assert!(msg.contains("`<<` would build an int"), "{msg}");
+}
+
+#[test]
+fn a_huge_string_or_list_is_refused_before_it_is_built() {
+    for (expr, what) in [
+        ("\"x\" * 100000000", "a string of 100000000 bytes"),
+        ("100000000 * \"x\"", "a string of 100000000 bytes"),
+        ("\"ab\" * (1 << 40)", "a string of 2199023255552 bytes"),
+        ("[0] * 100000000", "a list or tuple of 100000000 elements"),
+        (
+            "(0, 1) * 100000000",
+            "a list or tuple of 200000000 elements",
+        ),
+    ] {
+        let msg = assert_limit(&format!(
+            "def main(ctx):\n    s = {expr}\n    return Application()\n"
+        ));
+        assert!(msg.starts_with("main.star:2:"), "{expr}: {msg}");
+        assert!(
+            msg.contains(": result too large: `*` would build"),
+            "{expr}: {msg}"
+        );
+        assert!(msg.contains(what), "{expr}: {msg}");
+    }
+}
+
+#[test]
+fn a_loop_building_big_strings_is_a_limit_error() {
+    // A short loop of 100 MB strings reached several GB and aborted.
+    let msg = assert_limit(
+        "def main(ctx):\n    s = \"x\" * 10000000\n    l = []\n    for i in range(1000):\n        l.append(s + str(i))\n    return Application()\n",
+    );
+    assert!(
+        msg.contains("too much memory") || msg.contains("result too large"),
+        "{msg}"
+    );
+    // Doubling by concatenation stops at the string cap.
+    let msg = assert_limit(
+        "def main(ctx):\n    s = \"x\"\n    for i in range(40):\n        s = s + s\n    return Application()\n",
+    );
+    assert!(
+        msg.contains("`+` would build a string of 33554432 bytes"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn printing_a_shared_value_many_times_is_refused() {
+    for op in [
+        "str(l)",
+        "repr(l)",
+        "json.encode(l)",
+        "\"%s\" % (l,)",
+        "\"%s%s\" % (s, s)",
+    ] {
+        let msg = assert_limit(&format!(
+            "def main(ctx):\n    s = \"x\" * 10000000\n    l = [s, s, s, s]\n    y = {op}\n    return Application()\n"
+        ));
+        assert!(msg.contains("result too large"), "{op}: {msg}");
+        assert!(msg.starts_with("main.star:4:"), "{op}: {msg}");
+    }
+}
+
+#[test]
+fn int_of_a_huge_digit_string_is_refused() {
+    for op in ["int(\"9\" * 100000)", "json.decode(\"9\" * 100000)"] {
+        let msg = assert_limit(&format!(
+            "def main(ctx):\n    y = {op}\n    return Application()\n"
+        ));
+        assert!(msg.contains("more than 1300 digits"), "{op}: {msg}");
+    }
+    // Ordinary ints and int() behave as in the Starlark spec.
+    let app = crate::eval(
+        "def main(ctx):\n    return Application(args = [str(int(\"ff\", base = 16)), str(int(\"12\") + 3 * 2), str(int()), \"%d-%s\" % (1 << 3, \"a\" + \"b\")])\n",
+        "prod",
+    )
+    .unwrap();
+    let args: Vec<String> = app
+        .args
+        .iter()
+        .map(|a| match a {
+            sisyphus_core::app::Value::Literal { value } => value.clone(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(args, ["255", "18", "0", "8-ab"]);
+}
+
+#[test]
+fn augmented_assignments_that_bypass_the_size_checks_are_refused() {
+    for op in ["*=", "%=", "<<="] {
+        let err = crate::eval(
+            &format!("def main(ctx):\n    x = 2\n    x {op} 2\n    return Application()\n"),
+            "prod",
+        )
+        .unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.starts_with(&format!("main.star:3:5: `{op}` is not supported")),
+            "{msg}"
+        );
+    }
+    // `+=` stays: it is common and grows a value at most twofold per statement.
+    crate::eval(
+        "def main(ctx):\n    a = [\"x\"]\n    a += [\"y\"]\n    return Application(args = a)\n",
+        "prod",
+    )
+    .unwrap();
+}
+
+#[test]
+fn the_deadline_is_checked_between_statements() {
+    // Each statement is cheap but starlark checked the clock only every 1,000 steps; many
+    // medium operations between checks ran far past 5 s.
+    let start = Instant::now();
+    let msg = assert_limit(
+        "def main(ctx):\n    s = \"x\" * 8000000\n    for i in range(1000000):\n        t = s + s\n    return Application()\n",
+    );
+    assert!(
+        start.elapsed() < Duration::from_secs(8),
+        "took {:?}",
+        start.elapsed()
+    );
+    assert!(
+        msg.contains("too long") || msg.contains("too much memory"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn a_huge_range_argument_names_the_argument() {
+    // starlark-rust said "Error unpacking value for parameter `a1`".
+    let err = crate::eval(
+        "def main(ctx):\n    x = range(10000000000)\n    return Application()\n",
+        "prod",
+    )
+    .unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.contains(
+            "`range()` `stop`: expected an int from -2147483648 to 2147483647, found 10000000000"
+        ),
+        "{msg}"
+    );
+    let err = crate::eval(
+        "def main(ctx):\n    x = range(\"a\")\n    return Application()\n",
+        "prod",
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("`range()` `stop`: expected an int, found"),
+        "{err}"
+    );
+}

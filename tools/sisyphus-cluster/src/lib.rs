@@ -36,7 +36,7 @@ mod untracked;
 pub use connect::{Cluster, Clusters, DEFAULT_CHECK_TIMEOUT, kubeconfig_files};
 pub use count::RequestCounts;
 pub use error::{Error, Errors};
-pub use operations::{Applied, DEFAULT_PAGE_SIZE, Deleted, KindInfo};
+pub use operations::{Applied, Deleted, KindInfo, METADATA_PAGE_SIZE, SECRET_PAGE_SIZE};
 pub use secrets::SecretUpdate;
 pub use untracked::is_automatic;
 
@@ -44,3 +44,40 @@ pub use untracked::is_automatic;
 pub use sisyphus_core::desired::ObjectKey;
 pub use sisyphus_core::live::{ListScope, LiveObject};
 pub use sisyphus_core::state::ObjectId;
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+    use std::time::Duration;
+
+    use super::*;
+
+    fn send<T: Send>(_: &T) {}
+
+    /// The operations can run in spawned tasks (clusters in parallel).
+    #[allow(dead_code, reason = "compile-time check only")]
+    fn futures_are_send(
+        clusters: &Clusters,
+        cluster: &Cluster,
+        key: &ObjectKey,
+        scope: &ListScope,
+    ) {
+        let object = serde_json::Value::Null;
+        let tracked = BTreeSet::new();
+        send(clusters);
+        send(cluster);
+        send(&clusters.check());
+        send(&cluster.kind("", "v1", "ConfigMap"));
+        send(&cluster.refresh_discovery());
+        send(&cluster.list(scope));
+        send(&cluster.apply(&object, false));
+        send(&cluster.get(key));
+        send(&cluster.delete(key, Duration::ZERO));
+        send(&cluster.create_secret(&object, false));
+        send(&cluster.add_secret_keys(&object, false));
+        send(&cluster.untracked_in_namespace("n", &tracked));
+        send(&cluster.wait_crd_established("n", Duration::ZERO));
+        send(&cluster.wait_namespace_gone("n", Duration::ZERO));
+        send(&Clusters::connect(&[], &[]));
+    }
+}

@@ -17,8 +17,11 @@ use crate::connect::Cluster;
 use crate::error::Error;
 use crate::objects::{crd_resource, has_code, namespace_resource, request_error};
 
-/// Objects per list page (`limit`); a longer list is read in pages with `continue`.
-pub const DEFAULT_PAGE_SIZE: u32 = 500;
+/// Objects per page of a metadata list (`limit`); a longer list is read in pages with
+/// `continue`. A metadata-only item is a few hundred bytes, so a page is at most about 1 MB.
+pub const METADATA_PAGE_SIZE: u32 = 1000;
+/// Objects per page of a Secret list (full objects, which may be up to 1 MiB each).
+pub const SECRET_PAGE_SIZE: u32 = 100;
 
 /// The first and the longest pause between two polls of a wait.
 const POLL_FIRST: Duration = Duration::from_millis(50);
@@ -142,7 +145,7 @@ impl Cluster {
     }
 
     /// Every object of `scope`: one list request (more only for more than
-    /// [`DEFAULT_PAGE_SIZE`] objects), metadata only. For Secrets the full objects are read
+    /// [`METADATA_PAGE_SIZE`] objects, or [`SECRET_PAGE_SIZE`] Secrets), metadata only. For Secrets the full objects are read
     /// and only their key names kept ([`LiveObject::secret_keys`]); values are dropped at
     /// once. A namespaced kind with no namespace in `scope` is listed across all namespaces.
     ///
@@ -150,7 +153,13 @@ impl Cluster {
     ///
     /// [`Error::UnknownKind`], [`Error::Api`], [`Error::Request`].
     pub async fn list(&self, scope: &ListScope) -> Result<Vec<(ObjectKey, LiveObject)>, Error> {
-        self.list_paged(scope, DEFAULT_PAGE_SIZE).await
+        let secrets = scope.group.is_empty() && is_secret_kind(&scope.version, &scope.kind);
+        let page_size = if secrets {
+            SECRET_PAGE_SIZE
+        } else {
+            METADATA_PAGE_SIZE
+        };
+        self.list_paged(scope, page_size).await
     }
 
     /// [`Cluster::list`] with `page_size` objects per request.

@@ -112,7 +112,7 @@ fi
     for c in env.clusters:
         render += " --cluster " + shell_quote(c)
     content += 'status=0\nXDG_CACHE_HOME="$work/cache" ' + render + ' > "$work/objects.json" 2> "$work/stderr" || status=$?\n'
-    content += 'sed -e "s|$folder/|{f}/|g" -e "s|127\\.0\\.0\\.1:$port/pushable|<local pushable #|g" "$work/stderr" >&2\n'.format(f = env.folder)
+    content += 'sed -E -e "s|^error: ([^ :]+:[0-9]+:[0-9]+: )|error: {f}/\\1|" -e "s|$folder|{f}|g" "$work/stderr" >&2\n'.format(f = env.folder)
     content += """\
 if [[ "$status" != 0 ]]; then
   echo "FAILED: {label}: the environment does not render (see above)" >&2

@@ -141,6 +141,18 @@ impl Clusters {
         self.clusters.values()
     }
 
+    /// The requests sent to all clusters so far.
+    pub fn requests(&self) -> RequestCounts {
+        self.clusters.values().map(Cluster::requests).fold(
+            RequestCounts::default(),
+            |sum, counts| RequestCounts {
+                reads: sum.reads + counts.reads,
+                writes: sum.writes + counts.writes,
+                dry_runs: sum.dry_runs + counts.dry_runs,
+            },
+        )
+    }
+
     /// The context names.
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.clusters.keys().map(String::as_str)

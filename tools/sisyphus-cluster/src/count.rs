@@ -1,4 +1,6 @@
-//! The tower layer that counts every request a cluster's client sends.
+//! The tower layer that counts every request a cluster's client sends. It is the outermost
+//! layer, so it counts requests as the code sends them: a request kube's own retry layer
+//! repeats (on 429 or 5xx) counts once.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

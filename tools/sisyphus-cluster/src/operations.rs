@@ -279,7 +279,8 @@ impl Cluster {
     ///
     /// [`Error::SecretApply`] for a Secret (see [`Cluster::create_secret`]);
     /// [`Error::UnknownKind`]; [`Error::InvalidObject`]; [`Error::Api`] with the server's
-    /// message (422 invalid, 404 when the namespace is missing, 409, ...).
+    /// message (422 invalid, 404 when the namespace is missing, 409, ...). A dry run of an
+    /// object whose namespace does not exist yet is a 404 as well.
     pub async fn apply(&self, object: &Value, dry_run: bool) -> Result<Applied, Error> {
         let key = self.key_of(object)?;
         if key.group.is_empty() && is_secret_kind(&key.version, &key.kind) {

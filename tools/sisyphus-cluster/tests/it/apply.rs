@@ -69,13 +69,16 @@ async fn an_invalid_object_returns_the_server_message_and_its_identity() {
 async fn a_missing_namespace_is_a_404_naming_the_object() {
     let cluster = connect().await;
     let object = config_map("no-such-namespace", "x", json!({}));
-    let error = cluster.apply(&object, false).await.err().unwrap();
-    assert!(error.is_not_found(), "{}", report(&error));
-    assert!(
-        report(&error).contains("`cluster-it` v1 ConfigMap no-such-namespace/x"),
-        "{}",
-        report(&error)
-    );
+    // A dry run too: objects of a namespace the push creates cannot be dry-run before it.
+    for dry_run in [true, false] {
+        let error = cluster.apply(&object, dry_run).await.err().unwrap();
+        assert!(error.is_not_found(), "{}", report(&error));
+        assert!(
+            report(&error).contains("`cluster-it` v1 ConfigMap no-such-namespace/x: 404 NotFound: namespaces \"no-such-namespace\" not found"),
+            "{}",
+            report(&error)
+        );
+    }
 }
 
 #[tokio::test]

@@ -181,6 +181,9 @@ async fn unreachable_clusters_are_reported_together_without_network_io_at_connec
     ));
     let reachable = clusters.get(CONTEXT).unwrap();
     assert_eq!(reachable.requests().reads, 1);
+    // Failed connections are requests too: one each.
+    assert_eq!(clusters.requests().reads, 3);
+    assert_eq!(clusters.requests().writes, 0);
 }
 
 #[tokio::test]
@@ -188,4 +191,21 @@ async fn a_reachable_cluster_passes_the_check() {
     let cluster = connect().await;
     cluster.check(Duration::from_secs(5)).await.unwrap();
     assert_eq!(cluster.server(), crate::common::cluster().server());
+}
+
+#[tokio::test]
+async fn two_clusters_in_one_kubeconfig_get_their_own_clients() {
+    let a = crate::common::cluster();
+    let b = sisyphus_test_support::kube::KubeCluster::shared("cluster-it-b");
+    let file = sisyphus_test_support::kube::merged_kubeconfig(&[a, b]);
+    let contexts: Vec<String> = [a.context(), b.context()].map(str::to_owned).into();
+    let clusters = Clusters::connect(std::slice::from_ref(&file), &contexts)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    clusters.check().await.unwrap_or_else(|e| panic!("{e}"));
+    let servers: Vec<&str> = clusters.iter().map(|cluster| cluster.server()).collect();
+    assert_eq!(servers, [a.server(), b.server()]);
+    for cluster in clusters.iter() {
+        assert_eq!(cluster.requests().reads, 1, "{}", cluster.name());
+    }
 }

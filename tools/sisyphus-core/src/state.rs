@@ -122,44 +122,79 @@ pub struct StateSnapshot {
 
 /// The hash diff compares: sha256 of the canonical JSON of `object` (mapping keys sorted, no
 /// whitespace), as 64 hex digits. Callers hash the masked object.
+///
+/// Diff hashes every desired object of a run, so the canonical form is written into one buffer
+/// with no allocation per node.
 pub fn intent_hash(object: &Value) -> String {
-    hex::encode(sha2::Sha256::digest(canonical_json(object).as_bytes()))
+    hex::encode(sha2::Sha256::digest(canonical_bytes(object)))
 }
 
 /// `object` as JSON with mapping keys sorted at every level and no whitespace.
 pub fn canonical_json(object: &Value) -> String {
-    let mut out = String::new();
-    write_canonical(object, &mut out);
+    // Only JSON text and whole UTF-8 strings are written, so this is never lossy.
+    String::from_utf8_lossy(&canonical_bytes(object)).into_owned()
+}
+
+fn canonical_bytes(object: &Value) -> Vec<u8> {
+    let mut out = Vec::with_capacity(1024);
+    let mut entries = Vec::new();
+    write_canonical(object, &mut out, &mut entries);
     out
 }
 
-fn write_canonical(value: &Value, out: &mut String) {
+/// Writes `value` canonically. `entries` is scratch space shared by every level: a mapping
+/// pushes its sorted entries, its values push theirs above and truncate back when done.
+fn write_canonical<'a>(
+    value: &'a Value,
+    out: &mut Vec<u8>,
+    entries: &mut Vec<(&'a str, &'a Value)>,
+) {
     match value {
         Value::Object(map) => {
-            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-            entries.sort_by(|a, b| a.0.cmp(b.0));
-            out.push('{');
-            for (i, (k, v)) in entries.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
+            let start = entries.len();
+            entries.extend(map.iter().map(|(k, v)| (k.as_str(), v)));
+            entries[start..].sort_unstable_by(|a, b| a.0.cmp(b.0));
+            let end = entries.len();
+            out.push(b'{');
+            for i in start..end {
+                let (k, v) = entries[i];
+                if i > start {
+                    out.push(b',');
                 }
-                out.push_str(&Value::String(k.clone()).to_string());
-                out.push(':');
-                write_canonical(v, out);
+                write_json_string(k, out);
+                out.push(b':');
+                write_canonical(v, out, entries);
             }
-            out.push('}');
+            entries.truncate(start);
+            out.push(b'}');
         }
         Value::Array(items) => {
-            out.push('[');
+            out.push(b'[');
             for (i, v) in items.iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
-                write_canonical(v, out);
+                write_canonical(v, out, entries);
             }
-            out.push(']');
+            out.push(b']');
         }
-        other => out.push_str(&other.to_string()),
+        Value::String(text) => write_json_string(text, out),
+        // Numbers, booleans and null as serde_json writes them; writing to a Vec cannot fail.
+        other => {
+            let _ = serde_json::to_writer(&mut *out, other);
+        }
+    }
+}
+
+/// A JSON string as serde_json writes it: `"`, `\\` and control characters escaped, the rest
+/// as is.
+fn write_json_string(text: &str, out: &mut Vec<u8>) {
+    if text.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.push(b'"');
+        out.extend_from_slice(text.as_bytes());
+        out.push(b'"');
+    } else {
+        let _ = serde_json::to_writer(&mut *out, text);
     }
 }
 
@@ -172,9 +207,52 @@ mod tests {
     fn canonical_json_ignores_key_order() {
         let a = json!({"b": 1, "a": {"d": [1, {"y": 2, "x": 1}], "c": "s"}});
         let b = json!({"a": {"c": "s", "d": [1, {"x": 1, "y": 2}]}, "b": 1});
-        assert_eq!(canonical_json(&a), r#"{"a":{"c":"s","d":[1,{"x":1,"y":2}]},"b":1}"#);
+        assert_eq!(
+            canonical_json(&a),
+            r#"{"a":{"c":"s","d":[1,{"x":1,"y":2}]},"b":1}"#
+        );
         assert_eq!(intent_hash(&a), intent_hash(&b));
         assert_ne!(intent_hash(&a), intent_hash(&json!({"b": 2})));
+    }
+
+    /// The canonical form as first written (one string per node): the fast writer must match it.
+    fn reference(value: &Value) -> String {
+        match value {
+            Value::Object(map) => {
+                let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+                entries.sort_by(|a, b| a.0.cmp(b.0));
+                let inner: Vec<String> = entries
+                    .into_iter()
+                    .map(|(k, v)| format!("{}:{}", Value::String(k.clone()), reference(v)))
+                    .collect();
+                format!("{{{}}}", inner.join(","))
+            }
+            Value::Array(items) => {
+                let inner: Vec<String> = items.iter().map(reference).collect();
+                format!("[{}]", inner.join(","))
+            }
+            other => other.to_string(),
+        }
+    }
+
+    #[test]
+    fn the_canonical_writer_matches_the_reference_form() {
+        let cases = [
+            json!(null),
+            json!({}),
+            json!([]),
+            json!({"z": {"b": [], "a": {}}, "a": [{"y": 1, "x": [null, true, false]}]}),
+            json!({"esc\"aped\\": "line\nbreak\ttab\u{1}\u{7f}", "ünï": "çødé ✓ 🚀"}),
+            json!({"n": [0, -1, 18446744073709551615_u64, -9223372036854775808_i64, 0.5, 1e300, -2.5e-8]}),
+            json!({"B": 1, "a": 2, "_": 3, "10": 4, "9": 5, "": 6}),
+        ];
+        for case in cases {
+            assert_eq!(canonical_json(&case), reference(&case), "{case}");
+            assert_eq!(
+                intent_hash(&case),
+                hex::encode(sha2::Sha256::digest(reference(&case).as_bytes()))
+            );
+        }
     }
 
     #[test]
@@ -195,6 +273,9 @@ mod tests {
             ObjectId::of(&key("v1", Some(""), "a")).hash(),
             ObjectId::of(&key("v1", None, "a")).hash()
         );
-        assert_eq!(v1.to_string(), "`c` HorizontalPodAutoscaler.autoscaling ns/a");
+        assert_eq!(
+            v1.to_string(),
+            "`c` HorizontalPodAutoscaler.autoscaling ns/a"
+        );
     }
 }

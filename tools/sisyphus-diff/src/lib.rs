@@ -1,0 +1,51 @@
+//! The diff stage: desired objects × the state snapshot × a few live objects → a [`ChangeSet`].
+//!
+//! In: the [`DesiredObjects`] render produced (owned: they move into the changes), the
+//! [`StateSnapshot`] of what Sisyphus last applied, the [`LiveObjects`] the cluster lists of
+//! [`live_scopes`] found, and the clusters the run covers. Out: one [`Change`] per desired or
+//! recorded object, sorted by key (unchanged ones included, so counts can be shown), and the
+//! changes refused ([`Blocked`]). Touches nothing: no I/O, no async, no kube client, no SQL
+//! (Cargo keeps it hermetic), and it never panics on input.
+//!
+//! The rules, in order:
+//!
+//! 1. A desired object matches the recorded one with the same [`ObjectId`] (the key without the
+//!    version). It is [`Action::Unchanged`] when the hash of its masked intent, its config origin
+//!    and its version all equal the recorded ones; `recorded.applied` is not parsed then, so a
+//!    no-op over thousands of objects costs a few milliseconds.
+//! 2. Not recorded: [`Action::Adopt`] when the cluster has it (a Namespace is adopted without
+//!    `--adopt`; its reason says "existing namespace"), else [`Action::Create`].
+//! 3. Recorded but different: [`Action::Update`], with reasons for what a YAML diff does not
+//!    show well: a config or binary image that moved (a retag with no YAML change), Secret keys
+//!    added or no longer declared (values are masked on both sides, so a value changed in the
+//!    files is not a change), an apiVersion move.
+//! 4. Immutable fields, one file per kind under `kinds/`, are compared only for changed objects:
+//!    [`Action::Recreate`] where deleting and creating again is safe, otherwise a [`Blocked`]
+//!    entry (the change stays an update; apply refuses a set with any).
+//! 5. Recorded in one of the run's clusters and no longer desired: [`Action::Delete`]. A
+//!    Namespace Sisyphus did not create says so in its reason (apply forgets it instead). The
+//!    system namespaces in [`PROTECTED_NAMESPACES`] never appear as deletions: they are left out
+//!    of the change set altogether, so no later stage can delete one by mistake; their record
+//!    stays until `sisyphus forget` drops it. Recorded objects of other clusters are ignored.
+//!
+//! [`text`] shows one change as a unified YAML diff, with Secret values masked.
+
+mod diff;
+mod kinds;
+mod matching;
+mod scopes;
+pub mod text;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use diff::{DiffInput, PROTECTED_NAMESPACES, diff};
+pub use scopes::live_scopes;
+
+#[cfg(doc)]
+use sisyphus_core::{
+    change::{Action, Blocked, Change, ChangeSet},
+    desired::DesiredObjects,
+    live::LiveObjects,
+    state::{ObjectId, StateSnapshot},
+};

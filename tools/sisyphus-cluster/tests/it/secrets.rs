@@ -157,3 +157,30 @@ fn b64_matches_the_reference() {
     assert_eq!(b64("hunter2"), "aHVudGVyMg==");
     assert_eq!(b64("abc"), "YWJj");
 }
+
+#[tokio::test]
+async fn get_masks_secret_values_and_keeps_key_names() {
+    let cluster = connect().await;
+    let ns = namespace("secrets-get").await;
+    let desired = secret(
+        &ns,
+        "db",
+        json!({"user": b64("admin-name")}),
+        json!({"password": "hunter2-value"}),
+    );
+    cluster.create_secret(&desired, false).await.unwrap();
+    let live = cluster
+        .get(&cluster.key_of(&desired).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(live["data"], json!({"password": "****", "user": "****"}));
+    assert_eq!(live["type"], "Opaque");
+    let text = live.to_string();
+    assert!(
+        !text.contains("hunter2")
+            && !text.contains(&b64("hunter2-value"))
+            && !text.contains(&b64("admin-name")),
+        "{text}"
+    );
+}

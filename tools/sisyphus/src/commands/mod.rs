@@ -15,12 +15,12 @@ use crate::cli::{AppCommand, Cli, Command};
 /// # Errors
 ///
 /// Whatever the command reports; the caller renders it.
-pub fn dispatch(cli: Cli) -> anyhow::Result<ExitStatus> {
+pub fn dispatch(ctx: &crate::context::Context, cli: Cli) -> anyhow::Result<ExitStatus> {
     match cli.command {
-        Command::App(AppCommand::RunConfig(args)) => app_run_config::run(args),
-        Command::App(AppCommand::RunImage(args)) => app_run_image::run(args),
-        Command::Image(command) => image::run(command),
+        Command::App(AppCommand::RunConfig(args)) => app_run_config::run(ctx, args),
+        Command::App(AppCommand::RunImage(args)) => app_run_image::run(ctx, args),
+        Command::Image(command) => image::run(ctx, command),
         Command::Plan(args) => plan::run(args),
-        Command::Render(args) => render::run(args),
+        Command::Render(args) => render::run(ctx, args),
     }
 }

@@ -1,0 +1,5 @@
+//! Views: one value, printed as text or JSON. Commands pick a view; views never decide
+//! anything. Every object a view shows has gone through `sisyphus_core::secret::masked`.
+
+pub mod objects;
+pub mod problems;

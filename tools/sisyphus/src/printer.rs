@@ -64,3 +64,9 @@ pub fn status(text: &str) -> anyhow::Result<()> {
     writeln!(stderr, "{text}")
         .map_err(|e| anyhow::Error::new(e).context("failed to write to stderr"))
 }
+
+/// Whether stdout gets colours: a terminal, and `NO_COLOR` unset.
+pub fn color_stdout() -> bool {
+    use std::io::IsTerminal as _;
+    std::io::stdout().is_terminal() && !crate::settings::no_color()
+}

@@ -1,10 +1,13 @@
 //! One module per command, each holding its `Args` and `run`.
 
 pub mod app_run_config;
+pub mod args;
 pub mod app_run_image;
+pub mod diff;
 pub mod image;
 pub mod local_run;
 pub mod plan;
+pub mod push;
 pub mod render;
 
 use crate::ExitStatus;
@@ -22,5 +25,7 @@ pub fn dispatch(ctx: &crate::context::Context, cli: Cli) -> anyhow::Result<ExitS
         Command::Image(command) => image::run(ctx, command),
         Command::Plan(args) => plan::run(args),
         Command::Render(args) => render::run(ctx, args),
+        Command::Diff(args) => diff::run(ctx, args),
+        Command::Push(args) => push::run(ctx, args),
     }
 }

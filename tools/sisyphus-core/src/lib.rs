@@ -16,6 +16,7 @@ pub mod names;
 pub mod plain;
 pub mod production;
 pub mod quantity;
+pub mod report;
 pub mod secret;
 pub mod state;
 pub mod suggest;

@@ -7,8 +7,8 @@ use crate::commands;
 
 /// Sisyphus deploys config-paired container images to Kubernetes clusters.
 ///
-/// Exit codes: 0 success, 1 error, 2 usage error; `app run-config` and `app run-image` exit with
-/// the child's code (128+n when killed by signal n).
+/// Exit codes: 0 success, 1 error, 2 usage error or (`diff`) changes found; `app run-config`
+/// and `app run-image` exit with the child's code (128+n when killed by signal n).
 #[derive(Debug, Parser)]
 #[command(name = "sisyphus", version, propagate_version = true)]
 pub struct Cli {
@@ -46,6 +46,20 @@ pub enum Command {
     /// once per digest into the cache (`$XDG_CACHE_HOME/sisyphus`, else `~/.cache/sisyphus`).
     /// Secret values are printed as `****`. Nothing is applied.
     Render(commands::render::Args),
+    /// Compare what the files say with what Sisyphus last applied: print the change set.
+    ///
+    /// Runs load → resolve → render → diff. Writes nothing, anywhere. Exit code 0: no changes,
+    /// 2: changes, 1: error (for CI). Objects not tracked are looked up in their cluster (one
+    /// list per cluster, kind and namespace) and shown as `adopt` when they exist.
+    Diff(commands::diff::Args),
+    /// Apply the change set to the clusters and record it in the state database.
+    ///
+    /// Shows the change set, checks everything it can before the first write (clusters,
+    /// kinds, a server-side dry-run of every object), asks (`--yes` skips), takes the push
+    /// lock, applies with server-side apply (field manager `sisyphus`) in dependency order and
+    /// records each object as the API server accepts it. Secrets are created once and then
+    /// only get keys they lack: a value in a cluster is never overwritten.
+    Push(commands::push::Args),
 }
 
 /// `sisyphus app ...`: local development runs.

@@ -74,6 +74,11 @@ pub fn print_error(err: &anyhow::Error) {
     eprint!("{}", render_error(err));
 }
 
+/// Print already rendered text (a [`crate::views::problems::Problems`] report) to stderr.
+pub fn print_text(text: &str) {
+    eprint!("{text}");
+}
+
 /// Render an error chain: `error: <message>`, `  Caused by: <cause>` per source, then
 /// `hint: ...` for any [`Hint`] in the chain and any registry error there that has one (hints
 /// are not printed as causes; the same hint is printed once).

@@ -10,6 +10,8 @@ pub enum ExitStatus {
     Success,
     /// 1: an error (bad input, unreachable service, ...), already reported on stderr.
     Error,
+    /// 2: `sisyphus diff` found changes (for CI: 0 means nothing to push).
+    Changes,
     /// A child process's own exit code (`app run-config`, `app run-image`); a child killed by
     /// signal `n` gives `128 + n`.
     Child(u8),
@@ -20,6 +22,7 @@ impl From<ExitStatus> for ExitCode {
         match status {
             ExitStatus::Success => ExitCode::SUCCESS,
             ExitStatus::Error => ExitCode::from(1),
+            ExitStatus::Changes => ExitCode::from(2),
             ExitStatus::Child(code) => ExitCode::from(code),
         }
     }

@@ -7,20 +7,30 @@
 
 pub mod cli;
 pub mod commands;
+pub mod context;
 pub mod diagnostics;
 pub mod exit;
+pub mod pipeline;
 pub mod printer;
 pub mod settings;
+pub mod views;
 
 pub use exit::ExitStatus;
 
 /// Run a parsed command line and return its exit status. Errors are printed to stderr.
 pub fn run(cli: cli::Cli) -> ExitStatus {
     diagnostics::init_logging(cli.global.verbose);
-    match commands::dispatch(cli) {
+    let ctx = context::Context::new();
+    match commands::dispatch(&ctx, cli) {
         Ok(status) => status,
         // The reader of our output went away (`| head`): not an error.
         Err(err) if err.chain().any(|c| c.is::<printer::StdoutClosed>()) => ExitStatus::Success,
+        Err(err) if err.is::<views::problems::Problems>() => {
+            if let Some(problems) = err.downcast_ref::<views::problems::Problems>() {
+                diagnostics::print_text(&problems.text());
+            }
+            ExitStatus::Error
+        }
         Err(err) => {
             diagnostics::print_error(&err);
             ExitStatus::Error

@@ -39,3 +39,34 @@ pub fn stdout(text: &str) -> anyhow::Result<()> {
 pub fn stdout_line(text: &str) -> anyhow::Result<()> {
     stdout(&format!("{text}\n"))
 }
+
+/// Write `warning: <text>` lines to stderr.
+///
+/// # Errors
+///
+/// stderr is closed.
+pub fn warnings<W: std::fmt::Display>(warnings: &[W]) -> anyhow::Result<()> {
+    let mut stderr = std::io::stderr().lock();
+    for warning in warnings {
+        writeln!(stderr, "warning: {warning}")
+            .map_err(|e| anyhow::Error::new(e).context("failed to write to stderr"))?;
+    }
+    Ok(())
+}
+
+/// Write a status line to stderr (progress and summaries; data goes to stdout).
+///
+/// # Errors
+///
+/// stderr is closed.
+pub fn status(text: &str) -> anyhow::Result<()> {
+    let mut stderr = std::io::stderr().lock();
+    writeln!(stderr, "{text}")
+        .map_err(|e| anyhow::Error::new(e).context("failed to write to stderr"))
+}
+
+/// Whether stdout gets colours: a terminal, and `NO_COLOR` unset.
+pub fn color_stdout() -> bool {
+    use std::io::IsTerminal as _;
+    std::io::stdout().is_terminal() && !crate::settings::no_color()
+}

@@ -59,6 +59,61 @@ fn cache_dir_from(xdg_cache_home: Option<String>, home: Option<String>) -> anyho
     }
 }
 
+
+/// Where the state database lives when neither `--database-url` nor `SISYPHUS_DATABASE_URL`
+/// names one: `$XDG_STATE_HOME/sisyphus/sisyphus.db`, else `$HOME/.local/state/sisyphus/sisyphus.db`
+/// (an SQLite file, created with its directory on first use).
+///
+/// # Errors
+///
+/// Neither `XDG_STATE_HOME` nor `HOME` is set to an absolute path.
+pub fn default_database_file() -> anyhow::Result<PathBuf> {
+    let absolute = |v: Option<String>| v.map(PathBuf::from).filter(|p| p.is_absolute());
+    match (absolute(var("XDG_STATE_HOME")), absolute(var("HOME"))) {
+        (Some(dir), _) => Ok(dir.join("sisyphus").join("sisyphus.db")),
+        (None, Some(home)) => Ok(home
+            .join(".local")
+            .join("state")
+            .join("sisyphus")
+            .join("sisyphus.db")),
+        (None, None) => bail!(
+            "cannot find a place for the state database: pass `--database-url`, or set \
+             `XDG_STATE_HOME` or `HOME` to an absolute path"
+        ),
+    }
+}
+
+/// Who is pushing, when `--user`/`SISYPHUS_USER` does not say: `$USER`, else `$LOGNAME`, else
+/// the name of the process's user id.
+pub fn os_user() -> String {
+    var("USER")
+        .or_else(|| var("LOGNAME"))
+        .filter(|u| !u.is_empty())
+        .or_else(|| {
+            nix::unistd::User::from_uid(nix::unistd::getuid())
+                .ok()
+                .flatten()
+                .map(|u| u.name)
+        })
+        .unwrap_or_else(|| format!("uid {}", nix::unistd::getuid()))
+}
+
+/// This machine's host name (`unknown` if it cannot be read).
+pub fn hostname() -> String {
+    nix::unistd::gethostname()
+        .ok()
+        .and_then(|h| h.into_string().ok())
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// `$KUBECONFIG` (a path list) and `$HOME`, for finding kubeconfig files.
+pub fn kubeconfig_env() -> (Option<std::ffi::OsString>, Option<PathBuf>) {
+    (
+        var("KUBECONFIG").map(Into::into),
+        var("HOME").map(PathBuf::from),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

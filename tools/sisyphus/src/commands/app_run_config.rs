@@ -45,7 +45,7 @@ pub struct Args {
 /// # Errors
 ///
 /// Bad config, missing variables (all listed), binary not found or not startable.
-pub fn run(args: Args) -> anyhow::Result<ExitStatus> {
+pub fn run(context: &crate::context::Context, args: Args) -> anyhow::Result<ExitStatus> {
     let host = crate::settings::host_env();
     let ctx = args.context.eval_context();
     let (root, entrypoint) = config_location(&args.config_root, &args.config)?;
@@ -67,7 +67,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitStatus> {
         crate::printer::stdout_line(&printable(&program, &local, &env, &args.extra)?)?;
         return Ok(ExitStatus::Success);
     }
-    run_child(&program, &argv, &env)
+    run_child(context, &program, &argv, &env)
 }
 
 /// The config root and the config's path inside it (`/`-separated).

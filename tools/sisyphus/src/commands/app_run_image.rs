@@ -14,13 +14,14 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use anyhow::Context;
+use anyhow::Context as _;
 use sisyphus_local::Target;
 use sisyphus_local::podman::{PodmanOptions, invocation};
 use sisyphus_registry::Reference;
 
 use crate::ExitStatus;
-use crate::commands::image::{RegistryArgs, block_on, pull, registry_client};
+use crate::commands::image::{RegistryArgs, pull};
+use crate::context::{Context, registry_client};
 use crate::commands::local_run::{
     ContextArgs, find_program, masked_env, overlay_env, run_child, warn_unknown_environment,
 };
@@ -61,11 +62,11 @@ pub struct Args {
 /// # Errors
 ///
 /// Registry errors, a bad config image or config, missing variables, podman not found.
-pub fn run(args: Args) -> anyhow::Result<ExitStatus> {
+pub fn run(context: &Context, args: Args) -> anyhow::Result<ExitStatus> {
     let host = crate::settings::host_env();
     let reference: Reference = args.image.parse()?;
     let client = registry_client(&args.registry);
-    let (digest, image) = block_on(pull(&client, &reference))?;
+    let (digest, image) = context.block_on(pull(&client, &reference))?;
 
     let ctx = args.context.eval_context();
     let files = sisyphus_starlark::MemoryFiles(image.files.clone());
@@ -122,5 +123,5 @@ pub fn run(args: Args) -> anyhow::Result<ExitStatus> {
         "install podman, or name the program with `--podman` or `SISYPHUS_PODMAN`",
     )?;
     let argv: Vec<OsString> = podman.args.iter().map(OsString::from).collect();
-    run_child(&program, &argv, &env)
+    run_child(context, &program, &argv, &env)
 }

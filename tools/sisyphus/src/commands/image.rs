@@ -7,10 +7,12 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
-use anyhow::Context;
+use anyhow::Context as _;
 use sisyphus_core::Digest;
 use sisyphus_oci::ConfigImage;
-use sisyphus_registry::{Client, ClientConfig, CredentialSource, PushEvent, Reference};
+use sisyphus_registry::{Client, PushEvent, Reference};
+
+use crate::context::{Context, registry_client};
 
 use crate::{ExitStatus, printer};
 
@@ -130,12 +132,12 @@ pub struct InspectArgs {
 /// # Errors
 ///
 /// Whatever the subcommand reports.
-pub fn run(command: Command) -> anyhow::Result<ExitStatus> {
+pub fn run(ctx: &Context, command: Command) -> anyhow::Result<ExitStatus> {
     match command {
         Command::Build(args) => build(&args),
-        Command::Push(args) => block_on(push(&args)),
-        Command::Resolve(args) => block_on(resolve(&args)),
-        Command::Inspect(args) => block_on(inspect(&args)),
+        Command::Push(args) => ctx.block_on(push(&args)),
+        Command::Resolve(args) => ctx.block_on(resolve(&args)),
+        Command::Inspect(args) => ctx.block_on(inspect(&args)),
     }
 }
 
@@ -260,25 +262,4 @@ pub(crate) async fn pull(
     sisyphus_registry::pull_config_image(client, reference, &cache)
         .await
         .with_context(|| format!("failed to pull config image `{reference}`"))
-}
-
-/// A registry client with credentials from the standard locations (`DOCKER_CONFIG`, `HOME`,
-/// `REGISTRY_AUTH_FILE`, `XDG_RUNTIME_DIR`).
-pub(crate) fn registry_client(args: &RegistryArgs) -> Client {
-    sisyphus_registry::install_tls_provider();
-    Client::new(ClientConfig {
-        insecure: args.insecure_registry.clone(),
-        credentials: CredentialSource::from_env(crate::settings::var),
-    })
-}
-
-/// Run `f` on a fresh current-thread runtime (also used by `app run-image`).
-pub(crate) fn block_on<T>(
-    f: impl std::future::Future<Output = anyhow::Result<T>>,
-) -> anyhow::Result<T> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("failed to start the async runtime")?
-        .block_on(f)
 }

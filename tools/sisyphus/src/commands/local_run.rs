@@ -5,13 +5,13 @@ use std::ffi::OsString;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
+use anyhow::Context as _;
 use sisyphus_core::app::{Application, EvalContext};
 use sisyphus_local::HostEnv;
 use sisyphus_local::process::TerminalSignals;
 
 use crate::ExitStatus;
-use crate::commands::image::block_on;
+use crate::context::Context;
 use crate::diagnostics::{Hint, HintExt};
 
 /// The flags that say where the config is evaluated (what `ctx` returns).
@@ -98,6 +98,7 @@ pub(crate) fn masked_env(
 
 /// Run `program` with exactly `argv` and `env`, forwarding signals; its exit code is ours.
 pub(crate) fn run_child(
+    ctx: &Context,
     program: &Path,
     argv: &[OsString],
     env: &[(String, String)],
@@ -108,7 +109,7 @@ pub(crate) fn run_child(
         TerminalSignals::Forward
     };
     let code =
-        block_on(async { Ok(sisyphus_local::process::run(program, argv, env, terminal).await?) })?;
+        ctx.block_on(async { Ok(sisyphus_local::process::run(program, argv, env, terminal).await?) })?;
     Ok(ExitStatus::Child(code))
 }
 

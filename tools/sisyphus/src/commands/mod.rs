@@ -1,10 +1,13 @@
 //! One module per command, each holding its `Args` and `run`.
 
 pub mod app_run_config;
+pub mod args;
 pub mod app_run_image;
+pub mod diff;
 pub mod image;
 pub mod local_run;
 pub mod plan;
+pub mod push;
 pub mod render;
 
 use crate::ExitStatus;
@@ -15,12 +18,14 @@ use crate::cli::{AppCommand, Cli, Command};
 /// # Errors
 ///
 /// Whatever the command reports; the caller renders it.
-pub fn dispatch(cli: Cli) -> anyhow::Result<ExitStatus> {
+pub fn dispatch(ctx: &crate::context::Context, cli: Cli) -> anyhow::Result<ExitStatus> {
     match cli.command {
-        Command::App(AppCommand::RunConfig(args)) => app_run_config::run(args),
-        Command::App(AppCommand::RunImage(args)) => app_run_image::run(args),
-        Command::Image(command) => image::run(command),
+        Command::App(AppCommand::RunConfig(args)) => app_run_config::run(ctx, args),
+        Command::App(AppCommand::RunImage(args)) => app_run_image::run(ctx, args),
+        Command::Image(command) => image::run(ctx, command),
         Command::Plan(args) => plan::run(args),
-        Command::Render(args) => render::run(args),
+        Command::Render(args) => render::run(ctx, args),
+        Command::Diff(args) => diff::run(ctx, args),
+        Command::Push(args) => push::run(ctx, args),
     }
 }

@@ -1,0 +1,29 @@
+//! What is recorded after a write: the masked intent, the server's uid and resourceVersion, and
+//! where the object came from.
+
+use sisyphus_cluster::Applied;
+use sisyphus_core::change::{Action, Change};
+use sisyphus_core::secret::masked;
+use sisyphus_core::state::{RecordedObject, canonical_json, intent_hash};
+
+/// The row for `change` after the API server accepted it with `applied`.
+pub(crate) fn recorded(change: &Change, applied: &Applied, push_id: i64) -> Option<RecordedObject> {
+    let desired = change.desired.as_ref()?;
+    let intent = masked(&desired.object);
+    let created = match change.action {
+        Action::Create => true,
+        Action::Adopt => false,
+        _ => change.recorded.as_ref().is_none_or(|r| r.created),
+    };
+    Some(RecordedObject {
+        key: change.key.clone(),
+        applied: canonical_json(&intent),
+        applied_hash: intent_hash(&intent),
+        uid: Some(applied.uid.clone()).filter(|u| !u.is_empty()),
+        resource_version: Some(applied.resource_version.clone()).filter(|v| !v.is_empty()),
+        config: desired.config.clone(),
+        resource: desired.resource.clone(),
+        push_id,
+        created,
+    })
+}

@@ -1,0 +1,207 @@
+//! `sisyphus push`: load → resolve → render → diff, show the change set, ask, then apply it
+//! under the push lock and record every write. Nothing to do: says so and writes nothing.
+
+use std::collections::BTreeSet;
+use std::io::IsTerminal as _;
+
+use anyhow::bail;
+use sisyphus_apply::{ApplyReport, Event, Options, Preflight, Target};
+use sisyphus_state::{Holder, Operation, Outcome, PushInfo, PushLock, Store};
+
+use crate::ExitStatus;
+use crate::commands::args::{Output, RunArgs, UserArgs};
+use crate::context::Context;
+use crate::diagnostics::Hint;
+use crate::pipeline::{self, Prepared};
+use crate::views::problems::Problems;
+
+/// What the problem summary says was not done.
+const OUTCOME: &str = "nothing applied";
+
+/// Arguments of `sisyphus push`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// What to push.
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Apply without asking.
+    #[arg(long)]
+    pub yes: bool,
+    /// Take over objects that exist in a cluster but are not tracked (shown as `adopt`).
+    #[arg(long)]
+    pub adopt: bool,
+    /// Who is pushing.
+    #[command(flatten)]
+    pub user: UserArgs,
+}
+
+/// Run the command.
+///
+/// # Errors
+///
+/// Problems of any stage or found before the first write (nothing applied then), consent
+/// refused, the lock held by another push, or the state database failing.
+pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitStatus> {
+    let prepared = pipeline::prepare(ctx, &args.run, OUTCOME)?;
+    crate::commands::diff::show(&prepared.diffed.changes, args.run.output)?;
+    if !prepared.diffed.changes.has_changes() {
+        crate::printer::status("nothing to do: the clusters already have what the files say")?;
+        return Ok(ExitStatus::Success);
+    }
+    ctx.block_on(push(&args, prepared))
+}
+
+async fn push(args: &Args, prepared: Prepared) -> anyhow::Result<ExitStatus> {
+    let Prepared {
+        plan,
+        store,
+        diffed,
+    } = prepared;
+    let changes = &diffed.changes;
+    let shown = args.run.source.source().shown();
+    let written: BTreeSet<String> = changes.writes().map(|c| c.key.cluster.clone()).collect();
+    let clusters = pipeline::connect(&args.run.clusters, &written, &shown, OUTCOME).await?;
+    sisyphus_apply::preflight(changes, &clusters, Preflight { adopt: args.adopt })
+        .await
+        .map_err(|refused| {
+            let errors = refused.0.into_iter().map(|e| format!("error: {e}\n")).collect();
+            Problems::new(errors, &shown, OUTCOME)
+        })?;
+    let count = changes.writes().count();
+    if !args.yes {
+        consent(count, written.len())?;
+    }
+
+    let holder = Holder {
+        user: args.user.user(),
+        host: crate::settings::hostname(),
+        pid: std::process::id(),
+    };
+    let lock = take_lock(&store, &holder).await?;
+    if store.generation().await? != diffed.generation {
+        lock.release().await?;
+        bail!(
+            "the state database changed since it was read (another push, import or forget ran); \
+             nothing applied: run `sisyphus push` again to see the new change set"
+        );
+    }
+    let info = PushInfo {
+        operation: Operation::Push,
+        user: holder.user.clone(),
+        host: holder.host.clone(),
+        inputs_hash: Some(plan.inputs_hash.clone()),
+    };
+    let push_id = store.begin(&lock, &info).await?;
+    let target = Target {
+        clusters: &clusters,
+        store: &store,
+        lock: &lock,
+        push_id,
+    };
+    let progress = crate::views::progress::Progress::new(!args.run.output.eq(&Output::Json));
+    let report = sisyphus_apply::apply(changes, &target, &Options::default(), &|event: Event<'_>| {
+        progress.event(event);
+    })
+    .await;
+    progress.finish();
+    let outcome = if report.errors.is_empty() {
+        Outcome::Succeeded
+    } else {
+        Outcome::Failed
+    };
+    let message = (!report.errors.is_empty()).then(|| format!("{} error(s)", report.errors.len()));
+    store
+        .finish(&lock, push_id, outcome, &report.done, message.as_deref())
+        .await?;
+    lock.release().await?;
+    store.close().await;
+    summarize(push_id, &report, &shown)
+}
+
+/// Ask on the terminal; refuse without one.
+fn consent(changes: usize, clusters: usize) -> anyhow::Result<()> {
+    if !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
+        return Err(anyhow::Error::new(Hint::new(
+            "pass `--yes` to apply without asking (CI), or run on a terminal",
+        ))
+        .context("refusing to push without consent: no terminal to ask on"));
+    }
+    let question = format!("Apply {changes} change(s) to {clusters} cluster(s)? [y/N] ");
+    let mut stderr = std::io::stderr().lock();
+    std::io::Write::write_all(&mut stderr, question.as_bytes())?;
+    std::io::Write::flush(&mut stderr)?;
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    if matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes") {
+        Ok(())
+    } else {
+        bail!("push cancelled: nothing applied")
+    }
+}
+
+/// Take the push lock. A lock held by a process of this host that no longer runs (killed in
+/// the middle of a push) is broken at once, with a warning, instead of waiting for its lease.
+async fn take_lock(store: &Store, holder: &Holder) -> anyhow::Result<PushLock> {
+    match store.lock(holder, sisyphus_state::DEFAULT_LEASE).await {
+        Ok(lock) => Ok(lock),
+        Err(sisyphus_state::Error::Locked { host, pid, user, .. })
+            if host == holder.host && !process_alive(pid) =>
+        {
+            crate::printer::warnings(&[format!(
+                "the push lock was held by process {pid} of `{user}` on this host, which no \
+                 longer runs: breaking it"
+            )])?;
+            store.unlock(holder).await?;
+            Ok(store.lock(holder, sisyphus_state::DEFAULT_LEASE).await?)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Whether process `pid` exists on this host.
+fn process_alive(pid: u32) -> bool {
+    let Ok(pid) = i32::try_from(pid) else {
+        return false;
+    };
+    match nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None) {
+        Ok(()) => true,
+        Err(errno) => errno != nix::errno::Errno::ESRCH,
+    }
+}
+
+/// What was done, what was kept, and every error (exit 1 when there is one).
+fn summarize(push_id: i64, report: &ApplyReport, shown: &str) -> anyhow::Result<ExitStatus> {
+    let done: Vec<String> = report
+        .done
+        .iter()
+        .map(|(action, n)| format!("{n} {}", action.word()))
+        .collect();
+    for kept in &report.kept {
+        crate::printer::status(&format!("kept {}: {}", kept.key, kept.why))?;
+    }
+    if report.errors.is_empty() {
+        crate::printer::status(&format!(
+            "push {push_id} succeeded: {}",
+            if done.is_empty() {
+                "nothing done".to_owned()
+            } else {
+                done.join(", ")
+            }
+        ))?;
+        return Ok(ExitStatus::Success);
+    }
+    let errors = report.errors.iter().map(|e| format!("error: {e}\n")).collect();
+    let mut problems = Problems::new(errors, shown, "the push failed");
+    problems.footer = format!(
+        "push {push_id} failed with {} error(s) ({}); what was applied is recorded, the next push \
+         continues from there",
+        report.errors.len(),
+        if done.is_empty() {
+            "nothing done".to_owned()
+        } else {
+            done.join(", ")
+        }
+    );
+    Err(problems.into())
+}
+

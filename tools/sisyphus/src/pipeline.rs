@@ -1,0 +1,397 @@
+//! The pipeline every command that reads a production folder runs: load (or read a plan file)
+//! → resolve → render → diff → apply, stopping at the stage the command needs. Stages are the
+//! `sisyphus-*` crates; this module only chains them and turns their problems into
+//! [`Problems`] (every problem of a stage, reported together, nothing done).
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use anyhow::{Context as _, bail};
+use sisyphus_core::production::{Plan, ResourceSpec};
+use sisyphus_render::{RenderInput, Rendered};
+
+use futures::StreamExt as _;
+use sisyphus_cluster::Clusters;
+use sisyphus_core::change::ChangeSet;
+use sisyphus_core::live::LiveObjects;
+use sisyphus_core::state::ObjectId;
+use sisyphus_diff::DiffInput;
+use sisyphus_state::{DatabaseUrl, Store};
+
+use crate::commands::args::{ClusterArgs, DatabaseArgs, RunArgs};
+use crate::commands::image::RegistryArgs;
+use crate::context::Context;
+use crate::diagnostics::{load_problem, render_error};
+use crate::views::problems::Problems;
+
+/// Where the resources come from.
+#[derive(Clone, Debug)]
+pub enum Source {
+    /// A production folder, loaded now.
+    Folder(PathBuf),
+    /// A plan file written by `sisyphus plan -o` or `sisyphus-packer plan`.
+    PlanFile(PathBuf),
+}
+
+impl Source {
+    /// What problem locations are relative to, as shown.
+    pub fn shown(&self) -> String {
+        match self {
+            Source::Folder(dir) => dir.display().to_string(),
+            Source::PlanFile(file) => file.display().to_string(),
+        }
+    }
+}
+
+/// Load stage: the plan of `source`.
+///
+/// # Errors
+///
+/// [`Problems`] for a folder with problems (every one, `outcome` says what was not done);
+/// another error when the folder cannot be listed or the plan file cannot be read.
+pub fn load(source: &Source, outcome: &str) -> anyhow::Result<Plan> {
+    match source {
+        Source::Folder(dir) => match sisyphus_load::load(dir) {
+            Ok(plan) => Ok(plan),
+            Err(sisyphus_load::Error::Invalid { diagnostics, .. }) => {
+                let errors = diagnostics.iter().map(load_problem).collect();
+                Err(Problems::new(errors, &source.shown(), outcome).into())
+            }
+            Err(err) => Err(err.into()),
+        },
+        Source::PlanFile(file) => {
+            let bytes = fs_err::read(file)?;
+            sisyphus_plan::read(&bytes)
+                .with_context(|| format!("failed to read the plan file `{}`", file.display()))
+        }
+    }
+}
+
+/// Keep only `clusters` in the plan (when any are given); a cluster that is neither declared
+/// nor targeted is an error (a typo would otherwise do nothing and succeed).
+///
+/// # Errors
+///
+/// An unknown cluster, with the known ones listed.
+pub fn restrict_to_clusters(plan: &mut Plan, clusters: &[String]) -> anyhow::Result<()> {
+    if clusters.is_empty() {
+        return Ok(());
+    }
+    let known = plan_clusters(plan);
+    for cluster in clusters {
+        if !known.contains(cluster) {
+            let list: Vec<String> = known.iter().map(|c| format!("`{c}`")).collect();
+            bail!(
+                "unknown cluster `{cluster}` in `--cluster`: no resource targets it and \
+                 `clusters.yaml` does not declare it (expected one of {})",
+                list.join(", ")
+            );
+        }
+    }
+    plan.production
+        .retain_clusters(&clusters.iter().cloned().collect());
+    Ok(())
+}
+
+/// The clusters a plan knows: those its resources target and those `clusters.yaml` declares.
+pub fn plan_clusters(plan: &Plan) -> BTreeSet<String> {
+    let production = &plan.production;
+    let mut known: BTreeSet<String> = production
+        .targeted_clusters()
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    known.extend(production.declared_clusters.iter().flatten().cloned());
+    known
+}
+
+/// Resolve and render stages: pin and pull every config image, then render the objects.
+/// After resolve errors the resources that did resolve are still rendered, so one run reports
+/// every problem.
+///
+/// # Errors
+///
+/// [`Problems`] listing every resolve and render error (`outcome` says what was not done); an
+/// error when there is no cache directory.
+pub fn render(
+    ctx: &Context,
+    plan: &Plan,
+    registry: &RegistryArgs,
+    shown: &str,
+    outcome: &str,
+) -> anyhow::Result<Rendered> {
+    let client = ctx.registry(registry);
+    let cache = ctx.cache_dir()?;
+    let options = sisyphus_resolve::Options::default();
+    let (resolved, mut errors) = ctx.block_on(async {
+        Ok(
+            match sisyphus_resolve::resolve(plan, &client, &cache, &options).await {
+                Ok(resolved) => (resolved, Vec::new()),
+                Err(e) => {
+                    let shown = e.errors.into_iter().map(resolve_error).collect();
+                    (e.resolved, shown)
+                }
+            },
+        )
+    })?;
+    let resources: Vec<_> = if errors.is_empty() {
+        plan.production.resources.clone()
+    } else {
+        plan.production
+            .resources
+            .iter()
+            .filter(|r| app_image(&r.spec).is_none_or(|image| resolved.contains_key(image)))
+            .cloned()
+            .collect()
+    };
+    let input = RenderInput {
+        resources: &resources,
+        configs: &resolved,
+    };
+    match sisyphus_render::render(&input) {
+        Ok(rendered) if errors.is_empty() => Ok(rendered),
+        Ok(rendered) => {
+            crate::printer::warnings(&rendered.warnings)?;
+            Err(Problems::new(errors, shown, outcome).into())
+        }
+        Err(e) => {
+            errors.extend(
+                e.0.into_iter()
+                    .map(|e| render_error(&anyhow::Error::new(e))),
+            );
+            Err(Problems::new(errors, shown, outcome).into())
+        }
+    }
+}
+
+/// The `config.image` of a Deployment or CronJob.
+fn app_image(spec: &ResourceSpec) -> Option<&String> {
+    match spec {
+        ResourceSpec::Deployment(d) => Some(&d.config.image),
+        ResourceSpec::CronJob(c) => Some(&c.config.image),
+        ResourceSpec::KubernetesYaml(_) => None,
+    }
+}
+
+/// A resolve error in the house format, followed by a blank line when it has a hint.
+fn resolve_error(e: sisyphus_resolve::Error) -> String {
+    let has_hint = e.hint().is_some();
+    let mut text = render_error(&anyhow::Error::new(e));
+    if has_hint {
+        text.push('\n');
+    }
+    text
+}
+
+/// The clusters and namespaces a run covers: objects outside it are neither changed nor
+/// deleted.
+#[derive(Clone, Debug, Default)]
+pub struct Scope {
+    /// The clusters.
+    pub clusters: BTreeSet<String>,
+    /// The namespaces (`--namespace`); empty: all.
+    pub namespaces: BTreeSet<String>,
+}
+
+impl Scope {
+    /// Whether `key` is in scope: its cluster is, and (with namespaces given) its namespace is
+    /// one of them or it is the Namespace object of one.
+    pub fn contains(&self, key: &sisyphus_core::desired::ObjectKey) -> bool {
+        self.clusters.contains(&key.cluster)
+            && (self.namespaces.is_empty()
+                || match &key.namespace {
+                    Some(ns) => self.namespaces.contains(ns),
+                    None => {
+                        key.group.is_empty()
+                            && key.kind == "Namespace"
+                            && self.namespaces.contains(&key.name)
+                    }
+                })
+    }
+}
+
+/// Open the state database named by `--database-url`, else the default SQLite file (whose path
+/// is printed, and whose directory is created).
+///
+/// # Errors
+///
+/// The URL does not parse, the database cannot be reached, opened or migrated, or it was
+/// written by a newer Sisyphus.
+pub async fn open_store(args: &DatabaseArgs) -> anyhow::Result<Store> {
+    let url = match &args.database_url {
+        Some(url) => DatabaseUrl::parse(url)?,
+        None => {
+            let file = crate::settings::default_database_file()?;
+            if let Some(dir) = file.parent() {
+                fs_err::create_dir_all(dir)?;
+            }
+            crate::printer::status(&format!("state database: `{}`", file.display()))?;
+            DatabaseUrl::sqlite_file(file)
+        }
+    };
+    Ok(Store::open(&url).await?)
+}
+
+/// The kubeconfig files to read (`--kubeconfig`, else `$KUBECONFIG`, else `~/.kube/config`).
+///
+/// # Errors
+///
+/// None of them names a file.
+pub fn kubeconfig_files(args: &ClusterArgs) -> anyhow::Result<Vec<PathBuf>> {
+    let (env, home) = crate::settings::kubeconfig_env();
+    Ok(sisyphus_cluster::kubeconfig_files(
+        args.kubeconfig.as_deref(),
+        env.as_deref(),
+        home.as_deref(),
+    )?)
+}
+
+/// Connect to `clusters` (no network yet); every unknown context or bad kubeconfig entry is
+/// reported at once.
+///
+/// # Errors
+///
+/// [`Problems`] listing each.
+pub async fn connect(
+    args: &ClusterArgs,
+    clusters: &BTreeSet<String>,
+    shown: &str,
+    outcome: &str,
+) -> anyhow::Result<Clusters> {
+    let files = kubeconfig_files(args)?;
+    let names: Vec<String> = clusters.iter().cloned().collect();
+    Clusters::connect(&files, &names).await.map_err(|errors| {
+        let errors = errors
+            .iter()
+            .map(|e| format!("error: {}\n", chain(e)))
+            .collect();
+        Problems::new(errors, shown, outcome).into()
+    })
+}
+
+/// What the diff stage found, and what it was computed from.
+pub struct Diffed {
+    /// The change set.
+    pub changes: ChangeSet,
+    /// The state's generation when it was read.
+    pub generation: i64,
+    /// What the run covers.
+    pub scope: Scope,
+    /// Clusters connected so far (for the lists diff needed), by name.
+    pub clusters: Option<Clusters>,
+}
+
+/// Diff stage: the rendered objects against the state database (and, for objects it does not
+/// track, one list per cluster, kind and namespace to find those that exist already).
+///
+/// # Errors
+///
+/// The state cannot be read; [`Problems`] for unknown clusters or failed lists.
+pub async fn diff(
+    plan: &Plan,
+    rendered: Rendered,
+    store: &Store,
+    cluster_args: &ClusterArgs,
+    shown: &str,
+    outcome: &str,
+) -> anyhow::Result<Diffed> {
+    let snapshot = store.snapshot(None).await?;
+    let mut scope = Scope {
+        clusters: if cluster_args.clusters.is_empty() {
+            let mut all = plan_clusters(plan);
+            all.extend(snapshot.objects.keys().map(|id| id.cluster.clone()));
+            all
+        } else {
+            cluster_args.clusters.iter().cloned().collect()
+        },
+        namespaces: cluster_args.namespaces.iter().cloned().collect(),
+    };
+    scope.clusters.retain(|c| !c.is_empty());
+    let mut desired = rendered.objects;
+    desired.retain(|key, _| scope.contains(key));
+    let generation = snapshot.generation;
+    let mut snapshot = snapshot;
+    snapshot.objects.retain(|_, recorded| scope.contains(&recorded.key));
+
+    let scopes = sisyphus_diff::live_scopes(&desired, &snapshot);
+    let mut live = LiveObjects::new();
+    let mut clusters = None;
+    if !scopes.is_empty() {
+        let names: BTreeSet<String> = scopes.iter().map(|s| s.cluster.clone()).collect();
+        let connected = connect(cluster_args, &names, shown, outcome).await?;
+        let lists = scopes.iter().map(|s| {
+            let cluster = connected.get(&s.cluster);
+            async move {
+                match cluster {
+                    Some(cluster) => cluster.list(s).await.map_err(|e| chain(&e)),
+                    None => Err(format!("cluster `{}` is not connected", s.cluster)),
+                }
+            }
+        });
+        let results: Vec<_> = futures::stream::iter(lists)
+            .buffer_unordered(8)
+            .collect()
+            .await;
+        let mut errors = Vec::new();
+        for result in results {
+            match result {
+                Ok(found) => live.extend(found.into_iter().map(|(k, l)| (ObjectId::of(&k), l))),
+                Err(e) => errors.push(format!("error: {e}\n")),
+            }
+        }
+        if !errors.is_empty() {
+            errors.sort();
+            return Err(Problems::new(errors, shown, outcome).into());
+        }
+        clusters = Some(connected);
+    }
+    let changes = sisyphus_diff::diff(DiffInput {
+        desired,
+        state: &snapshot,
+        live: &live,
+        clusters: &scope.clusters,
+    });
+    Ok(Diffed {
+        changes,
+        generation,
+        scope,
+        clusters,
+    })
+}
+
+/// An error and its causes as one message (see [`sisyphus_core::report::chain`]).
+pub use sisyphus_core::report::chain;
+
+/// Everything up to the diff stage, for `diff` and `push`.
+pub struct Prepared {
+    /// The plan.
+    pub plan: Plan,
+    /// The state database.
+    pub store: Store,
+    /// The diff.
+    pub diffed: Diffed,
+}
+
+/// Load (or read the plan file) → resolve → render → diff.
+///
+/// # Errors
+///
+/// [`Problems`] from any stage (every problem of it; `outcome` says what was not done); other
+/// errors from the state database and the environment.
+pub fn prepare(ctx: &Context, run: &RunArgs, outcome: &str) -> anyhow::Result<Prepared> {
+    let source = run.source.source();
+    let shown = source.shown();
+    let mut plan = load(&source, outcome)?;
+    restrict_to_clusters(&mut plan, &run.clusters.clusters)?;
+    let rendered = render(ctx, &plan, &run.registry, &shown, outcome)?;
+    crate::printer::warnings(&rendered.warnings)?;
+    ctx.block_on(async {
+        let store = open_store(&run.database).await?;
+        let diffed = diff(&plan, rendered, &store, &run.clusters, &shown, outcome).await?;
+        Ok(Prepared {
+            plan,
+            store,
+            diffed,
+        })
+    })
+}

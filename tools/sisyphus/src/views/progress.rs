@@ -1,0 +1,94 @@
+//! Apply progress on stderr: one bar per cluster on a terminal (indicatif), otherwise one line
+//! when a cluster starts, one per failure, and one when it ends.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal as _;
+use std::sync::Mutex;
+
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use sisyphus_apply::Event;
+
+/// Progress of one push.
+pub struct Progress {
+    bars: Option<MultiProgress>,
+    clusters: Mutex<BTreeMap<String, (ProgressBar, usize, usize)>>,
+    enabled: bool,
+}
+
+impl Progress {
+    /// Progress output; `enabled: false` shows nothing.
+    pub fn new(enabled: bool) -> Progress {
+        let terminal = enabled && std::io::stderr().is_terminal();
+        Progress {
+            bars: terminal.then(MultiProgress::new),
+            clusters: Mutex::new(BTreeMap::new()),
+            enabled,
+        }
+    }
+
+    /// Show one event.
+    pub fn event(&self, event: Event<'_>) {
+        if !self.enabled {
+            return;
+        }
+        let Ok(mut clusters) = self.clusters.lock() else {
+            return;
+        };
+        match event {
+            Event::Start { cluster, total } => {
+                let bar = match &self.bars {
+                    Some(bars) => {
+                        let bar = bars.add(ProgressBar::new(total as u64));
+                        if let Ok(style) = ProgressStyle::with_template(
+                            "{prefix:>24} [{bar:30}] {pos}/{len} {msg}",
+                        ) {
+                            bar.set_style(style.progress_chars("=> "));
+                        }
+                        bar.set_prefix(cluster.to_owned());
+                        bar
+                    }
+                    None => {
+                        let _ = crate::printer::status(&format!(
+                            "applying {total} change(s) to cluster `{cluster}`"
+                        ));
+                        ProgressBar::hidden()
+                    }
+                };
+                clusters.insert(cluster.to_owned(), (bar, 0, 0));
+            }
+            Event::Done { key, .. } => {
+                if let Some((bar, done, _)) = clusters.get_mut(&key.cluster) {
+                    *done += 1;
+                    bar.inc(1);
+                }
+            }
+            Event::Failed { key } => {
+                if let Some((bar, _, failed)) = clusters.get_mut(&key.cluster) {
+                    *failed += 1;
+                    bar.inc(1);
+                    bar.set_message(format!("{failed} failed"));
+                    if self.bars.is_none() {
+                        let _ = crate::printer::status(&format!("failed: {key}"));
+                    }
+                }
+            }
+            Event::Finish { cluster } => {
+                if let Some((bar, done, failed)) = clusters.get(cluster) {
+                    bar.finish();
+                    if self.bars.is_none() {
+                        let _ = crate::printer::status(&format!(
+                            "cluster `{cluster}`: {done} done, {failed} failed"
+                        ));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Clear the bars.
+    pub fn finish(&self) {
+        if let Some(bars) = &self.bars {
+            let _ = bars.clear();
+        }
+    }
+}

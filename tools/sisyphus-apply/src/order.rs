@@ -19,7 +19,11 @@ pub(crate) enum Phase {
 
 /// The phase `key` is written in.
 pub(crate) fn phase(key: &ObjectKey) -> Phase {
-    match (key.group.as_str(), key.kind.as_str(), key.namespace.is_some()) {
+    match (
+        key.group.as_str(),
+        key.kind.as_str(),
+        key.namespace.is_some(),
+    ) {
         ("", "Namespace", _) => Phase::Namespaces,
         ("apiextensions.k8s.io", "CustomResourceDefinition", _) => Phase::Crds,
         (_, _, false) => Phase::ClusterScoped,
@@ -69,6 +73,9 @@ mod tests {
         sorted.sort();
         assert_eq!(phases, sorted);
         assert_eq!(phase(&key("v1", "Service", Some("ns"))), Phase::Workloads);
-        assert_eq!(phase(&key("v1", "ServiceAccount", Some("ns"))), Phase::Dependencies);
+        assert_eq!(
+            phase(&key("v1", "ServiceAccount", Some("ns"))),
+            Phase::Dependencies
+        );
     }
 }

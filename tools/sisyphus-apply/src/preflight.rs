@@ -131,7 +131,9 @@ async fn check(
 fn new_crd_kinds(changes: &ChangeSet) -> BTreeSet<(String, String, String)> {
     changes
         .writes()
-        .filter(|c| c.key.group == "apiextensions.k8s.io" && c.key.kind == "CustomResourceDefinition")
+        .filter(|c| {
+            c.key.group == "apiextensions.k8s.io" && c.key.kind == "CustomResourceDefinition"
+        })
         .filter_map(|c| {
             let spec = c.desired.as_ref()?.object.get("spec")?;
             let group = spec.get("group").and_then(Value::as_str)?;

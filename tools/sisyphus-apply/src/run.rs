@@ -157,7 +157,9 @@ async fn apply_cluster(
             .await;
         note(&mut report, results, progress);
         if report.errors.is_empty() && current == Phase::Crds {
-            report.errors.extend(establish_crds(cluster, writes, options).await);
+            report
+                .errors
+                .extend(establish_crds(cluster, writes, options).await);
         }
         if !report.errors.is_empty() {
             let left = writes.len() - report.done.values().sum::<usize>() - report.errors.len();
@@ -179,7 +181,10 @@ async fn apply_cluster(
             .collect();
         let results: Vec<(&Change, Result<Option<Kept>, String>)> = futures::stream::iter(batch)
             .map(|change| async move {
-                (change, delete(cluster, changes, change, target, options).await)
+                (
+                    change,
+                    delete(cluster, changes, change, target, options).await,
+                )
             })
             .buffer_unordered(options.concurrency.max(1))
             .collect()

@@ -315,23 +315,47 @@ impl Cluster {
         else {
             return Ok(None);
         };
-        let mut value = serde_json::to_value(object).map_err(|source| Error::Request {
-            operation: "get",
-            object: key.to_string(),
-            source: kube::Error::SerdeError(source),
-        })?;
-        // The core group is "" in the key, but the object says `v1`: make sure it is masked
-        // even if the server answered with an unexpected shape.
-        if let Some(map) = value.as_object_mut() {
-            map.insert("apiVersion".to_owned(), Value::String(key.api_version()));
-            map.insert("kind".to_owned(), Value::String(key.kind.clone()));
-            map.remove("status");
-            if let Some(Value::Object(metadata)) = map.get_mut("metadata") {
-                metadata.remove("managedFields");
+        shown(key, object, "get").map(Some)
+    }
+
+    /// Every object of `scope` in full, as [`Cluster::get`] returns them (managed fields and
+    /// status removed, Secret values masked): one list request per page of
+    /// [`METADATA_PAGE_SIZE`] objects. For refresh and import, which compare live fields.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnknownKind`], [`Error::Api`], [`Error::Request`].
+    pub async fn list_objects(&self, scope: &ListScope) -> Result<Vec<(ObjectKey, Value)>, Error> {
+        let info = self.kind(&scope.group, &scope.version, &scope.kind).await?;
+        let api = self.list_api(&info, scope.namespace.as_deref());
+        let what = ScopeName(scope);
+        let page_size = if scope.group.is_empty() && is_secret_kind(&scope.version, &scope.kind) {
+            SECRET_PAGE_SIZE
+        } else {
+            METADATA_PAGE_SIZE
+        };
+        let mut found = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let mut params = ListParams::default().limit(page_size);
+            if let Some(token) = &token {
+                params = params.continue_token(token);
+            }
+            let page = api
+                .list(&params)
+                .await
+                .map_err(|source| request_error("list", &what, None, source))?;
+            for object in page.items {
+                let key = self.key_in(scope, &object.metadata);
+                let value = shown(&key, object, "list")?;
+                found.push((key, value));
+            }
+            match page.metadata.continue_ {
+                Some(next) if !next.is_empty() => token = Some(next),
+                _ => break,
             }
         }
-        mask_in_place(&mut value);
-        Ok(Some(value))
+        Ok(found)
     }
 
     /// Deletes `key` (background propagation) and waits up to `wait` for it to go.
@@ -480,6 +504,28 @@ impl std::fmt::Display for ScopeName<'_> {
             None => Ok(()),
         }
     }
+}
+
+/// A live object as it may leave this crate: apiVersion and kind from the key, `status` and
+/// `metadata.managedFields` removed, Secret values masked, the last-applied annotation dropped.
+fn shown(key: &ObjectKey, object: DynamicObject, operation: &'static str) -> Result<Value, Error> {
+    let mut value = serde_json::to_value(object).map_err(|source| Error::Request {
+        operation,
+        object: key.to_string(),
+        source: kube::Error::SerdeError(source),
+    })?;
+    // The core group is "" in the key, but the object says `v1`: make sure it is masked even
+    // if the server answered with an unexpected shape.
+    if let Some(map) = value.as_object_mut() {
+        map.insert("apiVersion".to_owned(), Value::String(key.api_version()));
+        map.insert("kind".to_owned(), Value::String(key.kind.clone()));
+        map.remove("status");
+        if let Some(Value::Object(metadata)) = map.get_mut("metadata") {
+            metadata.remove("managedFields");
+        }
+    }
+    mask_in_place(&mut value);
+    Ok(value)
 }
 
 #[cfg(test)]

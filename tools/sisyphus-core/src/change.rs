@@ -126,9 +126,9 @@ impl ChangeSet {
     pub fn counts(&self) -> BTreeMap<String, BTreeMap<Action, usize>> {
         let mut counts: BTreeMap<String, BTreeMap<Action, usize>> = BTreeMap::new();
         for change in &self.changes {
-            let per = counts.entry(change.key.cluster.clone()).or_insert_with(|| {
-                Action::ALL.iter().map(|a| (*a, 0)).collect()
-            });
+            let per = counts
+                .entry(change.key.cluster.clone())
+                .or_insert_with(|| Action::ALL.iter().map(|a| (*a, 0)).collect());
             *per.entry(change.action).or_default() += 1;
         }
         counts

@@ -31,6 +31,7 @@
 //! [`text`] shows one change as a unified YAML diff, with Secret values masked.
 
 mod diff;
+pub mod drift;
 mod kinds;
 mod matching;
 mod scopes;

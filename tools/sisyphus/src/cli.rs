@@ -60,6 +60,22 @@ pub enum Command {
     /// records each object as the API server accepts it. Secrets are created once and then
     /// only get keys they lack: a value in a cluster is never overwritten.
     Push(commands::push::Args),
+    /// Read every tracked object from its cluster and record what changed behind Sisyphus's
+    /// back.
+    ///
+    /// One list per cluster, kind and namespace. Records new resourceVersions; reports objects
+    /// deleted by hand (forgotten: the next push creates them again) and fields Sisyphus
+    /// applied that were changed by hand (recorded as found: the next push shows and reverts
+    /// them). Never reads a Secret value into anything it keeps.
+    Refresh(commands::refresh::Args),
+    /// Drop tracked objects from the state database (they stay in their clusters).
+    Forget(commands::forget::Args),
+    /// Record live objects the files declare as Sisyphus's, so the next push manages them.
+    ///
+    /// Writes nothing to any cluster and never changes a Secret's data.
+    Import(commands::import::Args),
+    /// Break the push lock, whoever holds it (recorded in the history).
+    Unlock(commands::unlock::Args),
 }
 
 /// `sisyphus app ...`: local development runs.

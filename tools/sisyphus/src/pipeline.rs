@@ -16,7 +16,7 @@ use sisyphus_core::change::ChangeSet;
 use sisyphus_core::live::LiveObjects;
 use sisyphus_core::state::ObjectId;
 use sisyphus_diff::DiffInput;
-use sisyphus_state::{DatabaseUrl, Store};
+use sisyphus_state::{DatabaseUrl, Holder, PushLock, Store};
 
 use crate::commands::args::{ClusterArgs, DatabaseArgs, RunArgs};
 use crate::commands::image::RegistryArgs;
@@ -311,7 +311,9 @@ pub async fn diff(
     desired.retain(|key, _| scope.contains(key));
     let generation = snapshot.generation;
     let mut snapshot = snapshot;
-    snapshot.objects.retain(|_, recorded| scope.contains(&recorded.key));
+    snapshot
+        .objects
+        .retain(|_, recorded| scope.contains(&recorded.key));
 
     let scopes = sisyphus_diff::live_scopes(&desired, &snapshot);
     let mut live = LiveObjects::new();
@@ -394,4 +396,34 @@ pub fn prepare(ctx: &Context, run: &RunArgs, outcome: &str) -> anyhow::Result<Pr
             diffed,
         })
     })
+}
+
+/// Take the push lock. A lock held by a process of this host that no longer runs (killed in
+/// the middle of a push) is broken at once, with a warning, instead of waiting for its lease.
+pub async fn take_lock(store: &Store, holder: &Holder) -> anyhow::Result<PushLock> {
+    match store.lock(holder, sisyphus_state::DEFAULT_LEASE).await {
+        Ok(lock) => Ok(lock),
+        Err(sisyphus_state::Error::Locked {
+            host, pid, user, ..
+        }) if host == holder.host && !process_alive(pid) => {
+            crate::printer::warnings(&[format!(
+                "the push lock was held by process {pid} of `{user}` on this host, which no \
+                 longer runs: breaking it"
+            )])?;
+            store.unlock(holder).await?;
+            Ok(store.lock(holder, sisyphus_state::DEFAULT_LEASE).await?)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Whether process `pid` exists on this host.
+pub fn process_alive(pid: u32) -> bool {
+    let Ok(pid) = i32::try_from(pid) else {
+        return false;
+    };
+    match nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None) {
+        Ok(()) => true,
+        Err(errno) => errno != nix::errno::Errno::ESRCH,
+    }
 }

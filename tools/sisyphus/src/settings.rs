@@ -59,7 +59,6 @@ fn cache_dir_from(xdg_cache_home: Option<String>, home: Option<String>) -> anyho
     }
 }
 
-
 /// Where the state database lives when neither `--database-url` nor `SISYPHUS_DATABASE_URL`
 /// names one: `$XDG_STATE_HOME/sisyphus/sisyphus.db`, else `$HOME/.local/state/sisyphus/sisyphus.db`
 /// (an SQLite file, created with its directory on first use).

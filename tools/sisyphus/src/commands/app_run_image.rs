@@ -21,10 +21,10 @@ use sisyphus_registry::Reference;
 
 use crate::ExitStatus;
 use crate::commands::image::{RegistryArgs, pull};
-use crate::context::{Context, registry_client};
 use crate::commands::local_run::{
     ContextArgs, find_program, masked_env, overlay_env, run_child, warn_unknown_environment,
 };
+use crate::context::{Context, registry_client};
 
 /// Arguments of `sisyphus app run-image`.
 #[derive(Debug, clap::Args)]

@@ -36,7 +36,12 @@ pub struct DatabaseArgs {
     /// The state database: `sqlite://PATH`, `postgres://USER:PASSWORD@HOST/DB` or
     /// `mysql://USER:PASSWORD@HOST/DB` (MariaDB too). Default: the SQLite file
     /// `$XDG_STATE_HOME/sisyphus/sisyphus.db` (else `~/.local/state/sisyphus/sisyphus.db`).
-    #[arg(long, env = "SISYPHUS_DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "SISYPHUS_DATABASE_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
     pub database_url: Option<String>,
 }
 
@@ -70,6 +75,15 @@ impl UserArgs {
             .clone()
             .filter(|u| !u.is_empty())
             .unwrap_or_else(crate::settings::os_user)
+    }
+
+    /// This process, as the push lock and the history record it.
+    pub fn holder(&self) -> sisyphus_state::Holder {
+        sisyphus_state::Holder {
+            user: self.user(),
+            host: crate::settings::hostname(),
+            pid: std::process::id(),
+        }
     }
 }
 

@@ -108,8 +108,9 @@ pub(crate) fn run_child(
     } else {
         TerminalSignals::Forward
     };
-    let code =
-        ctx.block_on(async { Ok(sisyphus_local::process::run(program, argv, env, terminal).await?) })?;
+    let code = ctx.block_on(async {
+        Ok(sisyphus_local::process::run(program, argv, env, terminal).await?)
+    })?;
     Ok(ExitStatus::Child(code))
 }
 

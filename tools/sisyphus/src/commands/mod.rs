@@ -1,14 +1,18 @@
 //! One module per command, each holding its `Args` and `run`.
 
 pub mod app_run_config;
-pub mod args;
 pub mod app_run_image;
+pub mod args;
 pub mod diff;
+pub mod forget;
 pub mod image;
+pub mod import;
 pub mod local_run;
 pub mod plan;
 pub mod push;
+pub mod refresh;
 pub mod render;
+pub mod unlock;
 
 use crate::ExitStatus;
 use crate::cli::{AppCommand, Cli, Command};
@@ -27,5 +31,9 @@ pub fn dispatch(ctx: &crate::context::Context, cli: Cli) -> anyhow::Result<ExitS
         Command::Render(args) => render::run(ctx, args),
         Command::Diff(args) => diff::run(ctx, args),
         Command::Push(args) => push::run(ctx, args),
+        Command::Refresh(args) => refresh::run(ctx, args),
+        Command::Forget(args) => forget::run(ctx, args),
+        Command::Import(args) => import::run(ctx, args),
+        Command::Unlock(args) => unlock::run(ctx, args),
     }
 }

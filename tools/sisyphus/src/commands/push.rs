@@ -6,7 +6,7 @@ use std::io::IsTerminal as _;
 
 use anyhow::bail;
 use sisyphus_apply::{ApplyReport, Event, Options, Preflight, Target};
-use sisyphus_state::{Holder, Operation, Outcome, PushInfo, PushLock, Store};
+use sisyphus_state::{Operation, Outcome, PushInfo};
 
 use crate::ExitStatus;
 use crate::commands::args::{Output, RunArgs, UserArgs};
@@ -64,7 +64,11 @@ async fn push(args: &Args, prepared: Prepared) -> anyhow::Result<ExitStatus> {
     sisyphus_apply::preflight(changes, &clusters, Preflight { adopt: args.adopt })
         .await
         .map_err(|refused| {
-            let errors = refused.0.into_iter().map(|e| format!("error: {e}\n")).collect();
+            let errors = refused
+                .0
+                .into_iter()
+                .map(|e| format!("error: {e}\n"))
+                .collect();
             Problems::new(errors, &shown, OUTCOME)
         })?;
     let count = changes.writes().count();
@@ -72,12 +76,8 @@ async fn push(args: &Args, prepared: Prepared) -> anyhow::Result<ExitStatus> {
         consent(count, written.len())?;
     }
 
-    let holder = Holder {
-        user: args.user.user(),
-        host: crate::settings::hostname(),
-        pid: std::process::id(),
-    };
-    let lock = take_lock(&store, &holder).await?;
+    let holder = args.user.holder();
+    let lock = pipeline::take_lock(&store, &holder).await?;
     if store.generation().await? != diffed.generation {
         lock.release().await?;
         bail!(
@@ -99,7 +99,9 @@ async fn push(args: &Args, prepared: Prepared) -> anyhow::Result<ExitStatus> {
         push_id,
     };
     let progress = crate::views::progress::Progress::new(!args.run.output.eq(&Output::Json));
-    let report = sisyphus_apply::apply(changes, &target, &Options::default(), &|event: Event<'_>| {
+    let report = sisyphus_apply::apply(changes, &target, &Options::default(), &|event: Event<
+        '_,
+    >| {
         progress.event(event);
     })
     .await;
@@ -139,36 +141,6 @@ fn consent(changes: usize, clusters: usize) -> anyhow::Result<()> {
     }
 }
 
-/// Take the push lock. A lock held by a process of this host that no longer runs (killed in
-/// the middle of a push) is broken at once, with a warning, instead of waiting for its lease.
-async fn take_lock(store: &Store, holder: &Holder) -> anyhow::Result<PushLock> {
-    match store.lock(holder, sisyphus_state::DEFAULT_LEASE).await {
-        Ok(lock) => Ok(lock),
-        Err(sisyphus_state::Error::Locked { host, pid, user, .. })
-            if host == holder.host && !process_alive(pid) =>
-        {
-            crate::printer::warnings(&[format!(
-                "the push lock was held by process {pid} of `{user}` on this host, which no \
-                 longer runs: breaking it"
-            )])?;
-            store.unlock(holder).await?;
-            Ok(store.lock(holder, sisyphus_state::DEFAULT_LEASE).await?)
-        }
-        Err(e) => Err(e.into()),
-    }
-}
-
-/// Whether process `pid` exists on this host.
-fn process_alive(pid: u32) -> bool {
-    let Ok(pid) = i32::try_from(pid) else {
-        return false;
-    };
-    match nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None) {
-        Ok(()) => true,
-        Err(errno) => errno != nix::errno::Errno::ESRCH,
-    }
-}
-
 /// What was done, what was kept, and every error (exit 1 when there is one).
 fn summarize(push_id: i64, report: &ApplyReport, shown: &str) -> anyhow::Result<ExitStatus> {
     let done: Vec<String> = report
@@ -190,7 +162,11 @@ fn summarize(push_id: i64, report: &ApplyReport, shown: &str) -> anyhow::Result<
         ))?;
         return Ok(ExitStatus::Success);
     }
-    let errors = report.errors.iter().map(|e| format!("error: {e}\n")).collect();
+    let errors = report
+        .errors
+        .iter()
+        .map(|e| format!("error: {e}\n"))
+        .collect();
     let mut problems = Problems::new(errors, shown, "the push failed");
     problems.footer = format!(
         "push {push_id} failed with {} error(s) ({}); what was applied is recorded, the next push \
@@ -204,4 +180,3 @@ fn summarize(push_id: i64, report: &ApplyReport, shown: &str) -> anyhow::Result<
     );
     Err(problems.into())
 }
-

@@ -3,5 +3,5 @@
 
 pub mod changes;
 pub mod objects;
-pub mod progress;
 pub mod problems;
+pub mod progress;

@@ -11,16 +11,35 @@ use sisyphus_core::config_image::ConfigIndex;
 
 use crate::layout::Layout;
 use crate::path::normalize;
-use crate::spec::{self, Descriptor, ImageManifest, media_type};
+use crate::spec::{self, Descriptor, ImageIndex, ImageManifest, media_type};
 use crate::{Error, layer};
 
 /// The name of the index file at a config image's root.
 pub const INDEX_FILE: &str = "index.json";
 
-/// The largest config image layer accepted (16 MiB, compressed): config images hold a few
-/// Starlark files. Checked from the manifest before the layer is downloaded, so pointing
+/// The largest config image layers accepted (16 MiB together, compressed): config images hold
+/// a few Starlark files. Checked from the manifest before the layer is downloaded, so pointing
 /// `config.image` at a binary image fails fast instead of pulling it into memory.
 pub const MAX_LAYER_SIZE: u64 = 16 * 1024 * 1024;
+
+/// Most layers a config image may have (the original tool's rule spreads the files over a few).
+pub const MAX_LAYERS: usize = 16;
+
+/// Most manifests an image index naming a config image may list.
+pub const MAX_INDEX_MANIFESTS: usize = 16;
+
+/// The largest manifest or index accepted (4 MiB, as the OCI distribution spec suggests).
+pub const MAX_MANIFEST_SIZE: u64 = 4 << 20;
+
+/// What a config image's top-level manifest points to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ManifestContents {
+    /// An image manifest: its layers.
+    Layers(Vec<Descriptor>),
+    /// An image index: the manifests it lists (each to be fetched and checked by
+    /// [`ConfigImage::index_layers`]).
+    Manifests(Vec<Descriptor>),
+}
 
 /// A validated config image.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -59,6 +78,7 @@ impl ConfigImage {
                 files: list(files.keys()),
             });
         }
+        check_binary_repository(&index.binary_repository)?;
         let mut text = BTreeMap::new();
         for (path, bytes) in files {
             let s = String::from_utf8(bytes).map_err(|_| Error::NotUtf8 { path: path.clone() })?;
@@ -78,23 +98,71 @@ impl ConfigImage {
         &self.entrypoint
     }
 
-    /// Check a manifest as a config image's, before any blob is fetched, and return its one
-    /// layer: the bytes match `digest`, it is a single image manifest (not an index), it has
-    /// exactly one layer, of a tar or tar+gzip media type, of at most [`MAX_LAYER_SIZE`] bytes.
+    /// Check a manifest or image index as a config image's, before any other blob is fetched:
+    /// the bytes match `digest`; a manifest's layers are checked by
+    /// [`ConfigImage::config_layers`]; an index must list 1 to [`MAX_INDEX_MANIFESTS`] image
+    /// manifests (not indexes) of at most [`MAX_MANIFEST_SIZE`] bytes each.
     ///
     /// # Errors
     ///
-    /// [`Error::DigestMismatch`], [`Error::MediaType`], [`Error::Json`], [`Error::LayerCount`],
-    /// [`Error::LayerTooLarge`].
-    pub fn config_layer(digest: &Digest, manifest_bytes: &[u8]) -> Result<Descriptor, Error> {
+    /// [`Error::DigestMismatch`], [`Error::AmbiguousIndex`], and what
+    /// [`ConfigImage::config_layers`] checks.
+    pub fn inspect_manifest(
+        digest: &Digest,
+        manifest_bytes: &[u8],
+    ) -> Result<ManifestContents, Error> {
         spec::verify_digest(&format!("manifest `{digest}`"), digest, manifest_bytes)?;
+        let declared = spec::declared_media_type(manifest_bytes);
+        if !declared.as_deref().is_some_and(media_type::is_index) {
+            return Ok(ManifestContents::Layers(ConfigImage::config_layers(
+                digest,
+                manifest_bytes,
+            )?));
+        }
+        let index: ImageIndex =
+            spec::from_json(&format!("index `{digest}`"), "image index", manifest_bytes)?;
+        let ambiguous = |reason: String| Error::AmbiguousIndex {
+            digest: digest.clone(),
+            reason,
+        };
+        if index.manifests.is_empty() || index.manifests.len() > MAX_INDEX_MANIFESTS {
+            return Err(ambiguous(format!(
+                "expected 1 to {MAX_INDEX_MANIFESTS} manifests, found {}",
+                index.manifests.len()
+            )));
+        }
+        for m in &index.manifests {
+            if !media_type::is_manifest(&m.media_type) {
+                return Err(ambiguous(format!(
+                    "expected image manifests, found `{}` of media type `{}`",
+                    m.digest, m.media_type
+                )));
+            }
+            if m.size > MAX_MANIFEST_SIZE {
+                return Err(ambiguous(format!(
+                    "manifest `{}` has {} bytes, expected at most {MAX_MANIFEST_SIZE}",
+                    m.digest, m.size
+                )));
+            }
+        }
+        Ok(ManifestContents::Manifests(index.manifests))
+    }
+
+    /// Check a manifest as a config image's and return its layers: a single image manifest
+    /// (not an index) with 1 to [`MAX_LAYERS`] layers of a tar or tar+gzip media type, of at
+    /// most [`MAX_LAYER_SIZE`] bytes together.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::MediaType`], [`Error::Json`], [`Error::LayerCount`], [`Error::LayerTooLarge`].
+    pub fn config_layers(digest: &Digest, manifest_bytes: &[u8]) -> Result<Vec<Descriptor>, Error> {
         if let Some(declared) = spec::declared_media_type(manifest_bytes)
             && !media_type::is_manifest(&declared)
         {
             return Err(Error::MediaType {
                 what: format!("config image `{digest}`"),
                 expected: format!(
-                    "`{}` (config images are single manifests)",
+                    "`{}` or an index of one config image",
                     media_type::OCI_MANIFEST
                 ),
                 found: declared,
@@ -105,64 +173,138 @@ impl ConfigImage {
             "image manifest",
             manifest_bytes,
         )?;
-        let [layer] = manifest.layers.as_slice() else {
+        if manifest.layers.is_empty() || manifest.layers.len() > MAX_LAYERS {
             return Err(Error::LayerCount {
                 digest: digest.clone(),
                 found: manifest.layers.len(),
             });
-        };
-        if !matches!(
-            layer.media_type.as_str(),
-            media_type::OCI_LAYER_TAR_GZIP
-                | media_type::DOCKER_LAYER_TAR_GZIP
-                | media_type::OCI_LAYER_TAR
-        ) {
-            return Err(Error::MediaType {
-                what: format!("layer `{}` of config image `{digest}`", layer.digest),
-                expected: format!("`{}`", media_type::OCI_LAYER_TAR_GZIP),
-                found: layer.media_type.clone(),
-            });
         }
-        if layer.size > MAX_LAYER_SIZE {
-            return Err(Error::LayerTooLarge {
-                digest: digest.clone(),
-                layer: layer.digest.clone(),
-                size: layer.size,
-                limit: MAX_LAYER_SIZE,
-            });
+        let mut total: u64 = 0;
+        for layer in &manifest.layers {
+            if !matches!(
+                layer.media_type.as_str(),
+                media_type::OCI_LAYER_TAR_GZIP
+                    | media_type::DOCKER_LAYER_TAR_GZIP
+                    | media_type::OCI_LAYER_TAR
+            ) {
+                return Err(Error::MediaType {
+                    what: format!("layer `{}` of config image `{digest}`", layer.digest),
+                    expected: format!("`{}`", media_type::OCI_LAYER_TAR_GZIP),
+                    found: layer.media_type.clone(),
+                });
+            }
+            total = total.saturating_add(layer.size);
+            if total > MAX_LAYER_SIZE {
+                return Err(Error::LayerTooLarge {
+                    digest: digest.clone(),
+                    layer: layer.digest.clone(),
+                    size: total,
+                    limit: MAX_LAYER_SIZE,
+                });
+            }
         }
-        Ok(layer.clone())
+        Ok(manifest.layers)
     }
 
-    /// Read a config image from its layer (as returned by [`ConfigImage::config_layer`]); the
-    /// bytes are checked against the descriptor.
+    /// The layers of the config image an index names, from its manifests (as listed by
+    /// [`ConfigImage::inspect_manifest`], each with its bytes): every manifest must carry the
+    /// same layers (one config image for every platform).
     ///
     /// # Errors
     ///
-    /// Digest or size mismatches, broken archives, and everything [`ConfigImage::from_files`]
-    /// checks.
-    pub fn from_layer(layer: &Descriptor, bytes: &[u8]) -> Result<ConfigImage, Error> {
-        layer.verify(&format!("layer `{}`", layer.digest), bytes)?;
-        let gzip = layer.media_type != media_type::OCI_LAYER_TAR;
+    /// Digest and size mismatches, [`Error::AmbiguousIndex`], and what
+    /// [`ConfigImage::config_layers`] checks.
+    pub fn index_layers(
+        index: &Digest,
+        manifests: &[(Descriptor, Vec<u8>)],
+    ) -> Result<Vec<Descriptor>, Error> {
+        let mut found: Option<(Digest, Vec<Descriptor>)> = None;
+        for (descriptor, bytes) in manifests {
+            descriptor.verify(&format!("manifest `{}`", descriptor.digest), bytes)?;
+            let layers = ConfigImage::config_layers(&descriptor.digest, bytes)?;
+            match &found {
+                None => found = Some((descriptor.digest.clone(), layers)),
+                Some((first, seen)) => {
+                    let digests = |l: &[Descriptor]| -> Vec<Digest> {
+                        l.iter().map(|d| d.digest.clone()).collect()
+                    };
+                    if digests(seen) != digests(&layers) {
+                        return Err(Error::AmbiguousIndex {
+                            digest: index.clone(),
+                            reason: format!(
+                                "manifests `{first}` and `{}` carry different layers, expected \
+                                 one config image for every platform",
+                                descriptor.digest
+                            ),
+                        });
+                    }
+                }
+            }
+        }
+        found
+            .map(|(_, layers)| layers)
+            .ok_or_else(|| Error::AmbiguousIndex {
+                digest: index.clone(),
+                reason: "expected 1 or more manifests, found none".to_owned(),
+            })
+    }
+
+    /// Read a config image from its layers (as returned by [`ConfigImage::config_layers`]),
+    /// merged in order; each blob is checked against its descriptor, and all of them together
+    /// against the [`layer::Budget`] of one config image.
+    ///
+    /// # Errors
+    ///
+    /// Digest or size mismatches, broken or ambiguous archives, limits, and everything
+    /// [`ConfigImage::from_files`] checks.
+    pub fn from_layers(layers: &[Descriptor], blobs: &[Vec<u8>]) -> Result<ConfigImage, Error> {
         let mut files = BTreeMap::new();
-        layer::read_files(&layer.digest, bytes, gzip, &mut files)?;
+        let mut budget = layer::Budget::default();
+        for (layer, bytes) in layers.iter().zip(blobs) {
+            layer.verify(&format!("layer `{}`", layer.digest), bytes)?;
+            let gzip = layer.media_type != media_type::OCI_LAYER_TAR;
+            layer::read_files_within(&layer.digest, bytes, gzip, &mut files, &mut budget)?;
+        }
         ConfigImage::from_files(files)
     }
 
-    /// Read a config image from a manifest's bytes, fetching its layer with `blob`: the checks
-    /// of [`ConfigImage::config_layer`], then [`ConfigImage::from_layer`].
+    /// Read a config image from one layer: [`ConfigImage::from_layers`] of one.
     ///
     /// # Errors
     ///
-    /// Everything those two check; `blob`'s own errors are passed through.
+    /// See [`ConfigImage::from_layers`].
+    pub fn from_layer(layer: &Descriptor, bytes: &[u8]) -> Result<ConfigImage, Error> {
+        ConfigImage::from_layers(std::slice::from_ref(layer), &[bytes.to_vec()])
+    }
+
+    /// Read a config image from a manifest's (or index's) bytes, fetching the other blobs with
+    /// `blob`: [`ConfigImage::inspect_manifest`], the index's manifests and
+    /// [`ConfigImage::index_layers`] when it is an index, then [`ConfigImage::from_layers`].
+    ///
+    /// # Errors
+    ///
+    /// Everything those check; `blob`'s own errors are passed through.
     pub fn from_manifest<E: From<Error>>(
         digest: &Digest,
         manifest_bytes: &[u8],
-        blob: impl FnOnce(&Descriptor) -> Result<Vec<u8>, E>,
+        mut blob: impl FnMut(&Descriptor) -> Result<Vec<u8>, E>,
     ) -> Result<ConfigImage, E> {
-        let layer = ConfigImage::config_layer(digest, manifest_bytes)?;
-        let bytes = blob(&layer)?;
-        Ok(ConfigImage::from_layer(&layer, &bytes)?)
+        let layers = match ConfigImage::inspect_manifest(digest, manifest_bytes)? {
+            ManifestContents::Layers(layers) => layers,
+            ManifestContents::Manifests(list) => {
+                let mut manifests = Vec::new();
+                for m in list {
+                    let bytes = blob(&m)?;
+                    manifests.push((m, bytes));
+                }
+                ConfigImage::index_layers(digest, &manifests)?
+            }
+        };
+        let mut blobs = Vec::new();
+        for layer in &layers {
+            blobs.push(blob(layer)?);
+        }
+        Ok(ConfigImage::from_layers(&layers, &blobs)?)
     }
 
     /// Read the config image in an image layout directory (its single manifest). Returns the
@@ -187,7 +329,7 @@ impl ConfigImage {
     /// [`ConfigImage::from_files`] checks.
     pub fn read_dir(dir: &Path) -> Result<ConfigImage, Error> {
         let mut files = BTreeMap::new();
-        collect(dir, "", &mut files, &|_| true)?;
+        collect(dir, "", &mut files, &|_| true, false)?;
         ConfigImage::from_files(files)
     }
 
@@ -225,7 +367,7 @@ impl ConfigImage {
 /// Symlinks or special files among the `.star` files, I/O errors.
 pub fn collect_config_root(root: &Path) -> Result<BTreeMap<String, Vec<u8>>, Error> {
     let mut files = BTreeMap::new();
-    collect(root, "", &mut files, &|p| p.ends_with(".star"))?;
+    collect(root, "", &mut files, &|p| p.ends_with(".star"), true)?;
     Ok(files)
 }
 
@@ -234,6 +376,7 @@ fn collect(
     prefix: &str,
     files: &mut BTreeMap<String, Vec<u8>>,
     want: &dyn Fn(&str) -> bool,
+    skip_hidden: bool,
 ) -> Result<(), Error> {
     let entries = fs_err::read_dir(dir).map_err(Error::File)?;
     for entry in entries {
@@ -246,10 +389,10 @@ fn collect(
         };
         let file_type = entry.file_type().map_err(Error::File)?;
         if file_type.is_dir() {
-            if !name.starts_with('.') {
-                collect(&entry.path(), &rel, files, want)?;
+            if !skip_hidden || !name.starts_with('.') {
+                collect(&entry.path(), &rel, files, want, skip_hidden)?;
             }
-        } else if !want(&rel) || (prefix.is_empty() && name.starts_with("bazel-")) {
+        } else if !want(&rel) || (skip_hidden && prefix.is_empty() && name.starts_with("bazel-")) {
             continue;
         } else if file_type.is_file() {
             let bytes = fs_err::read(entry.path()).map_err(Error::File)?;
@@ -264,6 +407,38 @@ fn collect(
                 },
             });
         }
+    }
+    Ok(())
+}
+
+/// Refuses a `binary_repository` that is not a plain, registry-qualified OCI repository
+/// (`registry.example/team/echo`): render would otherwise emit it as a container image.
+fn check_binary_repository(text: &str) -> Result<(), Error> {
+    let bad = |reason: &str| Error::BadBinaryRepository {
+        found: text.to_owned(),
+        reason: reason.to_owned(),
+    };
+    let parsed: crate::reference::Reference = text.parse().map_err(
+        |e: crate::reference::ReferenceError| Error::BadBinaryRepository {
+            found: text.to_owned(),
+            reason: e.reason,
+        },
+    )?;
+    if parsed.tag.is_some() || parsed.digest.is_some() {
+        return Err(bad(
+            "expected a repository without tag or digest (the digest is `binary_digest`)",
+        ));
+    }
+    let first = text.split('/').next().unwrap_or("");
+    let qualified = text.contains('/')
+        && (first.contains('.')
+            || first.contains(':')
+            || first == "localhost"
+            || first.starts_with('['));
+    if !qualified {
+        return Err(bad(
+            "expected a repository with its registry, e.g. `registry.example/team/echo`",
+        ));
     }
     Ok(())
 }
@@ -348,7 +523,7 @@ mod tests {
     }
 
     #[test]
-    fn an_index_is_not_a_config_image() {
+    fn an_empty_index_is_not_a_config_image() {
         let bytes = br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}"#;
         let err = ConfigImage::from_manifest::<Error>(&crate::sha256(bytes), bytes, |_| {
             panic!("nothing is fetched")
@@ -356,7 +531,7 @@ mod tests {
         .unwrap_err();
         assert!(
             err.to_string()
-                .contains("config images are single manifests"),
+                .ends_with("is not one config image: expected 1 to 16 manifests, found 0"),
             "{err}"
         );
     }
@@ -380,14 +555,11 @@ mod tests {
     #[test]
     fn manifests_are_checked_before_any_blob_is_fetched() {
         let fetch = |_: &Descriptor| -> Result<Vec<u8>, Error> { panic!("nothing is fetched") };
-        let two = manifest(&[
-            (media_type::OCI_LAYER_TAR_GZIP, 10),
-            (media_type::OCI_LAYER_TAR_GZIP, 10),
-        ]);
+        let two = manifest(&[(media_type::OCI_LAYER_TAR_GZIP, 10); 17]);
         let err = ConfigImage::from_manifest(&crate::sha256(&two), &two, fetch).unwrap_err();
         assert!(
             err.to_string()
-                .ends_with("has 2 layers, expected exactly one (is it a binary image?)"),
+                .ends_with("has 17 layers, expected 1 to 16 (is it a binary image?)"),
             "{err}"
         );
         let big = manifest(&[(media_type::OCI_LAYER_TAR_GZIP, MAX_LAYER_SIZE + 1)]);

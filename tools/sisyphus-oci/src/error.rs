@@ -181,9 +181,30 @@ pub enum Error {
         /// What is expected.
         expected: &'static str,
     },
-    /// A config image must have exactly one layer.
+    /// A config image's layers hold more than the limits allow once decompressed
+    /// ([`crate::layer::MAX_UNCOMPRESSED_SIZE`], [`crate::layer::MAX_ENTRIES`]).
     #[error(
-        "config image `{digest}` has {found} layers, expected exactly one (is it a binary image?)"
+        "config image layer `{digest}` holds more than {limit} {what}, the most a config image may hold (is it a binary image?)"
+    )]
+    Uncompressed {
+        /// The layer being read when the limit was reached.
+        digest: Digest,
+        /// Which limit: "entries" or "bytes once decompressed".
+        what: &'static str,
+        /// The limit.
+        limit: u64,
+    },
+    /// An image index does not name one config image unambiguously.
+    #[error("image index `{digest}` is not one config image: {reason}")]
+    AmbiguousIndex {
+        /// The index digest.
+        digest: Digest,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A config image must have between one and [`crate::config_image::MAX_LAYERS`] layers.
+    #[error(
+        "config image `{digest}` has {found} layers, expected 1 to {max} (is it a binary image?)", max = crate::config_image::MAX_LAYERS
     )]
     LayerCount {
         /// The manifest digest.
@@ -191,9 +212,10 @@ pub enum Error {
         /// How many layers it has.
         found: usize,
     },
-    /// A config image layer is larger than [`crate::config_image::MAX_LAYER_SIZE`].
+    /// A config image's layers are larger than [`crate::config_image::MAX_LAYER_SIZE`]
+    /// together.
     #[error(
-        "layer `{layer}` of config image `{digest}` has {size} bytes, more than the {limit} bytes a config image layer may have (is it a binary image?)"
+        "layer `{layer}` of config image `{digest}` brings its layers to {size} bytes, more than the {limit} bytes a config image's layers may have (is it a binary image?)"
     )]
     LayerTooLarge {
         /// The manifest digest.
@@ -220,6 +242,14 @@ pub enum Error {
     /// The binary repository is not a plain repository reference.
     #[error("invalid `--binary-repository` `{found}`: {reason}")]
     BinaryRepository {
+        /// The text given.
+        found: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A config image's `index.json` names a binary repository that is not an OCI repository.
+    #[error("`binary_repository` `{found}` in the config image's `index.json` is not an OCI repository: {reason}", found = sisyphus_core::text::escape_line(found))]
+    BadBinaryRepository {
         /// The text given.
         found: String,
         /// What is wrong with it.

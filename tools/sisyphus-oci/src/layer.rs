@@ -112,18 +112,66 @@ pub fn build(files: &[LayerFile]) -> Result<Layer, Error> {
     })
 }
 
+/// Most bytes the layers of one config image may hold once decompressed (64 MiB): every
+/// entry's declared size counts, so a small gzip bomb is refused while it is read, without
+/// decompressing the rest.
+pub const MAX_UNCOMPRESSED_SIZE: u64 = 64 << 20;
+
+/// Most tar entries (files and directories) the layers of one config image may hold.
+pub const MAX_ENTRIES: usize = 10_000;
+
+/// What the layers of one config image may still hold: see [`MAX_UNCOMPRESSED_SIZE`] and
+/// [`MAX_ENTRIES`]. Shared by all its layers.
+#[derive(Clone, Debug)]
+pub struct Budget {
+    bytes_left: u64,
+    entries_left: usize,
+    /// Directories seen so far (a file may not have a directory's path).
+    dirs: std::collections::BTreeSet<String>,
+}
+
+impl Default for Budget {
+    fn default() -> Self {
+        Budget {
+            bytes_left: MAX_UNCOMPRESSED_SIZE,
+            entries_left: MAX_ENTRIES,
+            dirs: std::collections::BTreeSet::new(),
+        }
+    }
+}
+
 /// Read the regular files of a layer (`gzip` says whether it is compressed) into `files`, keyed by
-/// normalized path. Directories are skipped; later entries replace earlier ones.
+/// normalized path, within a fresh [`Budget`]. Directories are skipped.
 ///
 /// # Errors
 ///
-/// [`Error::Archive`] for broken tar/gzip data, [`Error::BadPath`] for paths that escape the root,
-/// [`Error::NotRegularFile`] for symlinks, hard links, devices and the like.
+/// See [`read_files_within`].
 pub fn read_files(
     digest: &Digest,
     bytes: &[u8],
     gzip: bool,
     files: &mut BTreeMap<String, Vec<u8>>,
+) -> Result<(), Error> {
+    read_files_within(digest, bytes, gzip, files, &mut Budget::default())
+}
+
+/// Read the regular files of a layer into `files` (which may hold the files of earlier layers
+/// of the same image), streaming, within `budget`.
+///
+/// An archive that could be read two ways is refused: a path given twice (also as `./a` and
+/// `a`, or in two layers), a file where a directory is, a name that is not UTF-8.
+///
+/// # Errors
+///
+/// [`Error::Archive`] for broken tar/gzip data, [`Error::BadPath`] for paths that escape the root
+/// or are not UTF-8, [`Error::DuplicatePath`] for ambiguous entries, [`Error::NotRegularFile`] for
+/// symlinks, hard links, devices and the like, [`Error::Uncompressed`] past the budget.
+pub fn read_files_within(
+    digest: &Digest,
+    bytes: &[u8],
+    gzip: bool,
+    files: &mut BTreeMap<String, Vec<u8>>,
+    budget: &mut Budget,
 ) -> Result<(), Error> {
     let archive_err = |source| Error::Archive {
         digest: digest.clone(),
@@ -134,17 +182,54 @@ pub fn read_files(
     } else {
         Box::new(bytes)
     };
+    let context = || format!("in layer `{digest}`");
     let mut archive = tar::Archive::new(reader);
     for entry in archive.entries().map_err(archive_err)? {
         let mut entry = entry.map_err(archive_err)?;
-        let raw = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+        let Some(entries_left) = budget.entries_left.checked_sub(1) else {
+            return Err(Error::Uncompressed {
+                digest: digest.clone(),
+                what: "entries",
+                limit: MAX_ENTRIES as u64,
+            });
+        };
+        budget.entries_left = entries_left;
+        let size = entry.header().size().map_err(archive_err)?;
+        if size > budget.bytes_left {
+            return Err(Error::Uncompressed {
+                digest: digest.clone(),
+                what: "bytes once decompressed",
+                limit: MAX_UNCOMPRESSED_SIZE,
+            });
+        }
+        budget.bytes_left -= size;
+        let raw = match String::from_utf8(entry.path_bytes().into_owned()) {
+            Ok(raw) => raw,
+            Err(e) => {
+                return Err(Error::BadPath {
+                    path: String::from_utf8_lossy(e.as_bytes()).into_owned(),
+                    context: context(),
+                    reason: "the name is not UTF-8",
+                });
+            }
+        };
         let path = normalize(&raw).map_err(|reason| Error::BadPath {
             path: raw.clone(),
-            context: format!("in layer `{digest}`"),
+            context: context(),
             reason,
         })?;
-        match entry.header().entry_type() {
-            EntryType::Directory => continue,
+        let kind = entry.header().entry_type();
+        match kind {
+            EntryType::Directory => {
+                if files.contains_key(&path) {
+                    return Err(Error::DuplicatePath {
+                        path,
+                        context: format!("{} (both a file and a directory)", context()),
+                    });
+                }
+                budget.dirs.insert(path);
+                continue;
+            }
             EntryType::Regular | EntryType::Continuous => {}
             other => {
                 return Err(Error::NotRegularFile {
@@ -153,8 +238,26 @@ pub fn read_files(
                 });
             }
         }
-        let mut contents = Vec::new();
-        entry.read_to_end(&mut contents).map_err(archive_err)?;
+        if files.contains_key(&path) {
+            return Err(Error::DuplicatePath {
+                path,
+                context: format!(
+                    "{} (an archive that names a file twice is ambiguous)",
+                    context()
+                ),
+            });
+        }
+        if budget.dirs.contains(&path) || parents(&path).any(|dir| files.contains_key(dir)) {
+            return Err(Error::DuplicatePath {
+                path,
+                context: format!("{} (both a file and a directory)", context()),
+            });
+        }
+        let mut contents = Vec::with_capacity(usize::try_from(size.min(1 << 20)).unwrap_or(0));
+        (&mut entry)
+            .take(size)
+            .read_to_end(&mut contents)
+            .map_err(archive_err)?;
         files.insert(path, contents);
     }
     Ok(())

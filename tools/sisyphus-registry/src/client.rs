@@ -4,11 +4,11 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use oci_client::client::{ClientConfig as OciConfig, ClientProtocol};
 use oci_client::secrets::RegistryAuth;
 
+use crate::http::Timeouts;
 use crate::{CredentialSource, Error, Reference};
 
 /// How to reach registries.
@@ -32,6 +32,8 @@ pub struct Client {
     http: reqwest::Client,
     /// Registries that answered an anonymous request with 401 (they want a token flow).
     wants_auth: Mutex<std::collections::HashSet<String>>,
+    /// How long requests may take.
+    timeouts: Timeouts,
 }
 
 impl std::fmt::Debug for Client {
@@ -45,17 +47,30 @@ impl std::fmt::Debug for Client {
 impl Client {
     /// A client with `config`. Call [`crate::install_tls_provider`] first.
     pub fn new(config: ClientConfig) -> Client {
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .read_timeout(Duration::from_secs(60))
-            .build()
-            .unwrap_or_default();
+        let timeouts = Timeouts::default();
         Client {
             config,
             per_registry: tokio::sync::Mutex::new(HashMap::new()),
-            http,
+            http: http_client(&timeouts),
             wants_auth: Mutex::new(std::collections::HashSet::new()),
+            timeouts,
         }
+    }
+
+    /// This client with other [`Timeouts`] (the defaults are 10 s to connect, 30 s between
+    /// reads and 120 s for one resolve or pull). Call it before the first request.
+    pub fn with_timeouts(self, timeouts: Timeouts) -> Client {
+        Client {
+            http: http_client(&timeouts),
+            timeouts,
+            per_registry: tokio::sync::Mutex::new(HashMap::new()),
+            ..self
+        }
+    }
+
+    /// The timeouts of this client.
+    pub fn timeouts(&self) -> Timeouts {
+        self.timeouts
     }
 
     /// Whether `reference`'s registry is reached over plain HTTP.
@@ -119,13 +134,22 @@ impl Client {
             protocol,
             use_monolithic_push: true,
             platform_resolver: None,
-            connect_timeout: Some(Duration::from_secs(10)),
-            read_timeout: Some(Duration::from_secs(60)),
+            connect_timeout: Some(self.timeouts.connect),
+            read_timeout: Some(self.timeouts.read),
             ..Default::default()
         }));
         map.insert(reference.registry.clone(), (client.clone(), auth.clone()));
         Ok((client, auth))
     }
+}
+
+/// The plain HTTP client, with `timeouts`' connect and read timeouts.
+fn http_client(timeouts: &Timeouts) -> reqwest::Client {
+    reqwest::Client::builder()
+        .connect_timeout(timeouts.connect)
+        .read_timeout(timeouts.read)
+        .build()
+        .unwrap_or_default()
 }
 
 /// The oci-client reference for ours.

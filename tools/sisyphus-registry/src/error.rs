@@ -96,6 +96,32 @@ pub enum Error {
         /// The digest of the layout being pushed.
         layout_digest: Digest,
     },
+    /// A manifest, index or blob body is longer than its limit.
+    #[error("`{registry}` sent more than {limit} bytes for {what} `{reference}`")]
+    BodyTooLarge {
+        /// What was read: "manifest", "layer".
+        what: &'static str,
+        /// The reference or blob.
+        reference: String,
+        /// The registry host.
+        registry: String,
+        /// The limit, in bytes.
+        limit: u64,
+    },
+    /// A registry did not finish an operation in time.
+    #[error(
+        "`{registry}` did not answer in time: {operation} `{reference}` took more than {seconds} s"
+    )]
+    Timeout {
+        /// The registry host.
+        registry: String,
+        /// What was being done, e.g. "resolve".
+        operation: &'static str,
+        /// The reference.
+        reference: String,
+        /// The overall deadline, in seconds.
+        seconds: u64,
+    },
     /// A reference is malformed.
     #[error(transparent)]
     BadReference(#[from] sisyphus_oci::reference::ReferenceError),
@@ -110,6 +136,9 @@ impl Error {
             )),
             Error::CredentialFile { .. } => Some(
                 "fix the file's permissions, or point `DOCKER_CONFIG` or `REGISTRY_AUTH_FILE` elsewhere".to_owned(),
+            ),
+            Error::Timeout { .. } => Some(
+                "is the registry overloaded or behind a slow proxy? The deadlines are set with `Client::with_timeouts` (see docs/production.md, \"Registry limits\")".to_owned(),
             ),
             Error::Registry { source, .. } if crate::retry::is_connection(source) => Some(
                 "is the registry running and reachable? For a plain-HTTP registry that is not on localhost, pass `--insecure-registry HOST`".to_owned(),

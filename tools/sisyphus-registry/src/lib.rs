@@ -11,6 +11,7 @@
 mod auth;
 mod client;
 mod error;
+mod http;
 mod pull;
 mod push;
 mod resolve;
@@ -19,6 +20,7 @@ mod retry;
 pub use auth::CredentialSource;
 pub use client::{Client, ClientConfig};
 pub use error::Error;
+pub use http::{MAX_MANIFEST_BYTES, Timeouts};
 pub use pull::{cache_entry, pull_config_image};
 pub use push::{PushEvent, push_layout};
 pub use resolve::resolve;

@@ -22,11 +22,26 @@ use crate::{Client, Error, Reference};
 /// # Errors
 ///
 /// [`Error::NotFound`], [`Error::AuthenticationRequired`], [`Error::Denied`],
-/// [`Error::Registry`] after retries, [`Error::BadDigest`].
+/// [`Error::Registry`] after retries, [`Error::BadDigest`], [`Error::Timeout`] past the
+/// client's overall deadline.
 pub async fn resolve(client: &Client, reference: &Reference) -> Result<Digest, Error> {
     if let Some(d) = &reference.digest {
         return Ok(d.clone());
     }
+    let overall = client.timeouts().overall;
+    match tokio::time::timeout(overall, resolve_here(client, reference)).await {
+        Ok(result) => result,
+        Err(_) => Err(Error::Timeout {
+            registry: reference.registry.clone(),
+            operation: "resolve",
+            reference: reference.to_string(),
+            seconds: overall.as_secs(),
+        }),
+    }
+}
+
+/// [`resolve`] of a tag, without the overall deadline.
+async fn resolve_here(client: &Client, reference: &Reference) -> Result<Digest, Error> {
     let (oci, auth) = client.for_registry(reference).await?;
     let target = oci_reference(reference);
     let classify_here = |e| {

@@ -7,6 +7,8 @@
 mod auth;
 /// Shared fixtures: layouts to push, clients.
 mod common;
+/// Fake registries that misbehave on purpose: endless bodies, trickled answers.
+mod hostile;
 /// Corrupt blobs, missing tags, and the cache that avoids downloading twice.
 mod integrity;
 /// Push → resolve → pull round trips, retags, and the kinds of manifests a tag can point to.

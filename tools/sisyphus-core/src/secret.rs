@@ -70,6 +70,35 @@ pub fn mask_in_place(object: &mut Value) {
     strip_last_applied(object);
 }
 
+/// [`masked`], shaped so the API server refuses it: a Secret's keys all go under `data` with the
+/// value [`MASK`], which is not base64. `sisyphus render | kubectl apply -f -` then fails instead
+/// of overwriting real values with `****` (a masked `stringData` would be accepted).
+pub fn masked_unappliable(object: &Value) -> Value {
+    let mut copy = masked(object);
+    if holds_secrets(&copy) {
+        let keys = secret_keys(&copy);
+        if let Some(map) = copy.as_object_mut() {
+            let shaped_wrong = map
+                .get("data")
+                .is_some_and(|d| !d.is_object() && !d.is_null())
+                || map
+                    .get("stringData")
+                    .is_some_and(|d| !d.is_object() && !d.is_null());
+            map.remove("stringData");
+            if shaped_wrong {
+                map.insert("data".to_owned(), Value::String(MASK.to_owned()));
+            } else if !keys.is_empty() {
+                let data = keys
+                    .into_iter()
+                    .map(|k| (k, Value::String(MASK.to_owned())))
+                    .collect();
+                map.insert("data".to_owned(), Value::Object(data));
+            }
+        }
+    }
+    copy
+}
+
 /// Remove the `kubectl.kubernetes.io/last-applied-configuration` annotation (and an
 /// `annotations` mapping it leaves empty).
 pub fn strip_last_applied(object: &mut Value) {
@@ -163,6 +192,21 @@ mod tests {
             assert_eq!(is_masked(&case), expected, "{case}");
             assert_eq!(masked(&case) == case, expected, "{case}");
         }
+    }
+
+    #[test]
+    fn unappliable_secrets_hold_only_invalid_base64() {
+        let secret = json!({
+            "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"},
+            "data": {"a": "c2VjcmV0"}, "stringData": {"b": "secret"}
+        });
+        let shown = masked_unappliable(&secret);
+        assert_eq!(shown["data"], json!({"a": MASK, "b": MASK}));
+        assert!(shown.get("stringData").is_none());
+        let odd = json!({"apiVersion": "v1", "kind": "Secret", "stringData": ["x"]});
+        assert_eq!(masked_unappliable(&odd)["data"], MASK);
+        let config_map = json!({"apiVersion": "v1", "kind": "ConfigMap", "data": {"a": "x"}});
+        assert_eq!(masked_unappliable(&config_map), config_map);
     }
 
     #[test]

@@ -24,20 +24,14 @@ fn main() -> ExitCode {
     }
 }
 
-/// Print `err` like the `sisyphus` CLI does: `error: <message>`, then one `  Caused by:` line
-/// per cause (continuation lines indented); load problems as they are.
+/// Print `err` with the renderer the `sisyphus` CLI uses (`sisyphus_core::report::render`);
+/// load problems as they are.
 fn report(err: &anyhow::Error) -> ExitCode {
     let text = match err.downcast_ref::<LoadProblems>() {
         Some(problems) => problems.0.clone(),
         None => {
-            let mut text = format!("error: {err}\n");
-            for cause in err.chain().skip(1) {
-                for (i, line) in cause.to_string().lines().enumerate() {
-                    let lead = if i == 0 { "  Caused by: " } else { "    " };
-                    text.push_str(&format!("{lead}{line}\n"));
-                }
-            }
-            text
+            let root: &(dyn std::error::Error + 'static) = err.as_ref();
+            sisyphus_core::report::render(root, &sisyphus_core::report::NoHints)
         }
     };
     let _ = std::io::stderr().lock().write_all(text.as_bytes());

@@ -2,50 +2,17 @@
 //! `hint:` when we know what to do. Also the one format of load problems ([`load_problem`]) and
 //! logging setup (`-v`, `RUST_LOG`) on stderr.
 //!
-//! Hints come from one place, the error chain, in two forms: a [`Hint`] value attached with
-//! `.context(Hint(..))` (see [`HintExt`]), and library errors that know what to do
-//! (`sisyphus_registry::Error::hint`, also found when wrapped by resolve errors).
+//! The renderer itself is `sisyphus_core::report::render`, shared with `sisyphus-packer`; this
+//! module supplies the libraries' hints ([`LibraryHints`]).
 
 #![allow(clippy::print_stderr)]
 
-use std::fmt;
 use std::io::IsTerminal;
 
-/// What the user can do about an error. It sits in the chain: either as the root error of a
-/// message (`anyhow::Error::new(Hint::new(..)).context("message")`) or wrapped around a cause
-/// (`result.hint(..)`, see [`HintExt`]). The renderer prints it as `hint:`, never as a cause, and
-/// goes on with its source.
-#[derive(Debug)]
-pub struct Hint {
-    text: String,
-    source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
-}
+pub use sisyphus_core::report::Hint;
+use sisyphus_core::report::HintLookup;
 
-impl Hint {
-    /// A hint with no cause below it.
-    pub fn new(text: impl Into<String>) -> Hint {
-        Hint {
-            text: text.into(),
-            source: None,
-        }
-    }
-}
-
-impl fmt::Display for Hint {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.text)
-    }
-}
-
-impl std::error::Error for Hint {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source
-            .as_deref()
-            .map(|e| e as &(dyn std::error::Error + 'static))
-    }
-}
-
-/// `.hint("...")` on results: wrap the error in a [`Hint`].
+/// `.hint("...")` on results: wrap the error in a [`Hint`] (an anyhow error, for commands).
 pub trait HintExt<T> {
     /// Attach `hint` to the error.
     ///
@@ -60,12 +27,19 @@ where
     E: std::error::Error + Send + Sync + 'static,
 {
     fn hint(self, hint: impl Into<String>) -> anyhow::Result<T> {
-        self.map_err(|e| {
-            anyhow::Error::new(Hint {
-                text: hint.into(),
-                source: Some(Box::new(e)),
-            })
-        })
+        self.map_err(|e| anyhow::Error::new(Hint::wrap(hint, e)))
+    }
+}
+
+/// The hints of the libraries the CLI links: registry errors know what to do (also when
+/// wrapped by resolve errors, since the renderer looks at every cause).
+pub struct LibraryHints;
+
+impl HintLookup for LibraryHints {
+    fn hint(&self, error: &(dyn std::error::Error + 'static)) -> Option<String> {
+        error
+            .downcast_ref::<sisyphus_registry::Error>()
+            .and_then(sisyphus_registry::Error::hint)
     }
 }
 
@@ -79,52 +53,16 @@ pub fn print_text(text: &str) {
     eprint!("{text}");
 }
 
-/// Render an error chain: `error: <message>`, `  Caused by: <cause>` per source, then
-/// `hint: ...` for any [`Hint`] in the chain and any registry error there that has one (hints
-/// are not printed as causes; the same hint is printed once).
+/// Render an error chain in the house format (`sisyphus_core::report::render`, the renderer
+/// `sisyphus-packer` uses too), with the libraries' hints.
 pub fn render_error(err: &anyhow::Error) -> String {
-    render_chain(err.chain())
+    let root: &(dyn std::error::Error + 'static) = err.as_ref();
+    sisyphus_core::report::render(root, &LibraryHints)
 }
 
 /// [`render_error`] for a library error not wrapped in anyhow.
 pub fn render_std_error(err: &(dyn std::error::Error + 'static)) -> String {
-    render_chain(std::iter::successors(Some(err), |e| e.source()))
-}
-
-fn render_chain<'a>(chain: impl Iterator<Item = &'a (dyn std::error::Error + 'static)>) -> String {
-    let mut out = String::new();
-    let mut hints: Vec<String> = Vec::new();
-    let mut first = true;
-    for cause in chain {
-        if let Some(hint) = cause.downcast_ref::<Hint>() {
-            hints.push(hint.text.clone());
-            continue;
-        }
-        if let Some(hint) = cause
-            .downcast_ref::<sisyphus_registry::Error>()
-            .and_then(sisyphus_registry::Error::hint)
-        {
-            hints.push(hint);
-        }
-        let text = cause.to_string();
-        if first {
-            out.push_str(&format!("error: {text}\n"));
-            first = false;
-        } else {
-            for (i, line) in text.lines().enumerate() {
-                if i == 0 {
-                    out.push_str(&format!("  Caused by: {line}\n"));
-                } else {
-                    out.push_str(&format!("    {line}\n"));
-                }
-            }
-        }
-    }
-    hints.dedup();
-    for hint in hints {
-        out.push_str(&format!("\nhint: {hint}\n"));
-    }
-    out
+    sisyphus_core::report::render(err, &LibraryHints)
 }
 
 /// One problem found while loading a production folder: `error: <file>:<line>:<column>:

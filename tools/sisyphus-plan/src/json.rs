@@ -77,10 +77,10 @@ pub fn to_json(plan: &Plan) -> Value {
                         .objects
                         .iter()
                         .map(|o| {
+                            // The one masker: Secret values (kind in any case) and the
+                            // last-applied annotation of any object.
                             let mut object = o.object.clone();
-                            if o.secret {
-                                mask_secret(&mut object);
-                            }
+                            sisyphus_core::secret::mask_in_place(&mut object);
                             let object: Value = serde_json::from_str(&canonical_json(&object))
                                 .unwrap_or(Value::Null);
                             json!({
@@ -124,22 +124,6 @@ fn config(c: &AppConfig) -> Value {
     json!({"env": c.environment, "image": c.image, "variables": variables})
 }
 
-/// Replace every value under `data` and `stringData` with `****`; a `data` or `stringData` that
-/// is not a mapping (a string, a sequence, ...) is replaced whole.
-fn mask_secret(object: &mut Value) {
-    for field in ["data", "stringData"] {
-        match object.get_mut(field) {
-            Some(Value::Object(values)) => {
-                for value in values.values_mut() {
-                    *value = json!("****");
-                }
-            }
-            Some(Value::Null) | None => {}
-            Some(other) => *other = json!("****"),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,11 +134,14 @@ mod tests {
             "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"},
             "data": "c2VjcmV0", "stringData": [{"password": "hunter2"}]
         });
-        mask_secret(&mut object);
+        sisyphus_core::secret::mask_in_place(&mut object);
         assert_eq!(object["data"], "****");
         assert_eq!(object["stringData"], "****");
-        let mut object = json!({"data": {"a": "c2VjcmV0"}, "stringData": null});
-        mask_secret(&mut object);
-        assert_eq!(object, json!({"data": {"a": "****"}, "stringData": null}));
+        let mut object = json!({"apiVersion": "v1", "kind": "secret", "data": {"a": "c2VjcmV0"}, "stringData": null});
+        sisyphus_core::secret::mask_in_place(&mut object);
+        assert_eq!(
+            object,
+            json!({"apiVersion": "v1", "kind": "secret", "data": {"a": "****"}, "stringData": null})
+        );
     }
 }

@@ -1,10 +1,11 @@
 //! Desired objects as YAML (one document per object after a `# cluster: <name>` comment) or
-//! JSON (`{"<cluster>": [objects...]}`), Secret values masked.
+//! JSON (`{"<cluster>": [objects...]}`), Secret values masked so that the API server refuses
+//! them (`sisyphus_core::secret::masked_unappliable`): render output is for reading.
 
 use anyhow::Context as _;
 use serde_json::Value;
 use sisyphus_core::desired::DesiredObjects;
-use sisyphus_core::secret::masked;
+use sisyphus_core::secret::masked_unappliable;
 
 /// `---`, `# cluster: <name>`, then the object, for every object in key order. Multi-line
 /// strings are literal blocks (`|`); long single-line strings stay on one line.
@@ -15,7 +16,7 @@ use sisyphus_core::secret::masked;
 pub fn yaml(objects: &DesiredObjects) -> anyhow::Result<String> {
     let mut out = String::new();
     for (key, desired) in objects {
-        let text = to_yaml(&masked(&desired.object))
+        let text = to_yaml(&masked_unappliable(&desired.object))
             .with_context(|| format!("failed to write {key} as YAML"))?;
         out.push_str("---\n# cluster: ");
         out.push_str(&key.cluster);
@@ -40,7 +41,7 @@ pub fn json(objects: &DesiredObjects) -> anyhow::Result<String> {
             .entry(key.cluster.clone())
             .or_insert_with(|| Value::Array(Vec::new()));
         if let Value::Array(list) = list {
-            list.push(masked(&desired.object));
+            list.push(masked_unappliable(&desired.object));
         }
     }
     let mut text = serde_json::to_string_pretty(&Value::Object(by_cluster))

@@ -27,6 +27,12 @@ fn every_command_has_reviewed_help() {
         &["image", "inspect"],
         &["plan"],
         &["render"],
+        &["diff"],
+        &["push"],
+        &["refresh"],
+        &["forget"],
+        &["import"],
+        &["unlock"],
     ] {
         let name = if args.is_empty() {
             "sisyphus".to_owned()

@@ -2,9 +2,11 @@
 
 mod cli_parse;
 mod common;
+mod ground;
 mod help;
 mod image;
 mod plan;
+mod push;
 mod render;
 mod run_config;
 mod run_image;

@@ -1,0 +1,561 @@
+//! `sisyphus push` (and `diff` around it) end to end on the real test ground: two clusters, a
+//! real registry, and the state database on SQLite, PostgreSQL and MariaDB (each test body runs
+//! on all three). Asserts on `--output json` and on the live objects.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::batch::v1::CronJob;
+use k8s_openapi::api::core::v1::{ConfigMap, Secret};
+use kube::api::{Api, Patch, PatchParams, PostParams};
+use serde_json::json;
+
+use crate::ground::{
+    CLUSTERS, Dialect, EAST, Ground, PLACEHOLDER, WEST, actions, block_on, example_star,
+    on_every_database,
+};
+
+on_every_database!(
+    first_push_creates_everything_and_the_second_writes_nothing,
+    a_retag_updates_only_the_workloads,
+    #[ignore = "bug: a retag shows `update` for the Service too (its YAML is the same, only its recorded config origin moved)"]
+    a_retag_lists_no_object_whose_yaml_is_the_same,
+    removed_resources_are_pruned_and_an_untracked_object_keeps_the_namespace,
+    secret_values_are_never_clobbered_nor_stored,
+    a_push_killed_midway_converges_with_adopt,
+    #[ignore = "bug: objects applied but not yet recorded when a push is killed are `adopt` on the next push, which then refuses without `--adopt`"]
+    a_push_killed_midway_converges_on_the_next,
+    a_held_lock_refuses_a_second_push,
+);
+
+/// The objects the example renders in each cluster.
+const EXAMPLE: [&str; 6] = [
+    "CronJob/echo-cleanup",
+    "Deployment/echo",
+    "Namespace/",
+    "Secret/google",
+    "Secret/tokens",
+    "Service/echo",
+];
+
+fn example_actions(ns: &str, action: &str) -> Vec<String> {
+    let mut all = Vec::new();
+    for c in CLUSTERS {
+        for o in EXAMPLE {
+            let (kind, name) = o.split_once('/').unwrap();
+            let name = if name.is_empty() { ns } else { name };
+            all.push(format!("{c} {action} {kind} {name}"));
+        }
+    }
+    all.sort();
+    all
+}
+
+fn first_push_creates_everything_and_the_second_writes_nothing(dialect: Dialect) {
+    let g = Ground::new("first", dialect);
+    let (code, diff) = g.diff(&[]);
+    assert_eq!(code, 2, "changes before the first push");
+    assert_eq!(actions(&diff), example_actions(&g.ns, "create"));
+
+    let (pushed, stderr) = g.push(&[]);
+    assert_eq!(actions(&pushed), example_actions(&g.ns, "create"));
+    assert!(stderr.contains("succeeded: 12 create"), "{stderr}");
+    for c in CLUSTERS {
+        assert_eq!(pushed["counts"][c]["create"], 6, "{pushed:#}");
+    }
+
+    block_on(async {
+        for c in CLUSTERS {
+            let client = g.client(c).await;
+            let deployments: Api<Deployment> = Api::namespaced(client.clone(), &g.ns);
+            let d = deployments.get("echo").await.expect("deployment");
+            let labels = d.metadata.labels.clone().unwrap_or_default();
+            assert_eq!(
+                labels.get("app.kubernetes.io/managed-by").map(String::as_str),
+                Some("sisyphus"),
+                "{labels:?}"
+            );
+            let annotations = d.metadata.annotations.clone().unwrap_or_default();
+            assert_eq!(
+                annotations.get("sisyphus.dev/config-image"),
+                Some(&format!(
+                    "{}/acme/echo_config@{}",
+                    g.registry.host(),
+                    g.digest
+                ))
+            );
+            let cronjobs: Api<CronJob> = Api::namespaced(client.clone(), &g.ns);
+            cronjobs.get("echo-cleanup").await.expect("cronjob");
+            let ns: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(client.clone());
+            let namespace = ns.get(&g.ns).await.expect("namespace");
+            let labels = namespace.metadata.labels.unwrap_or_default();
+            assert_eq!(labels.get("team").map(String::as_str), Some("echo"));
+            assert_eq!(
+                labels.get("app.kubernetes.io/managed-by").map(String::as_str),
+                Some("sisyphus")
+            );
+            assert_eq!(
+                g.secret(c, "tokens").await,
+                BTreeMap::from([("secret-token".to_owned(), PLACEHOLDER.to_owned())])
+            );
+            assert_eq!(
+                g.secret(c, "google").await,
+                BTreeMap::from([(
+                    "google-application-credentials.json".to_owned(),
+                    PLACEHOLDER.to_owned()
+                )])
+            );
+        }
+    });
+
+    // Recorded: every object, with the uid it has live.
+    block_on(async {
+        let store = g.store().await;
+        let snapshot = store.snapshot(None).await.expect("snapshot");
+        store.close().await;
+        assert_eq!(snapshot.objects.len(), 12);
+        for recorded in snapshot.objects.values() {
+            assert!(recorded.uid.is_some(), "{:?}", recorded.key);
+            assert!(recorded.resource_version.is_some(), "{:?}", recorded.key);
+        }
+    });
+
+    // Second push: nothing to do, no write anywhere.
+    let before = block_on(g.settled_versions());
+    let pushes = block_on(g.push_rows());
+    let (again, stderr) = g.push(&[]);
+    assert_eq!(again["has_changes"], false, "{again:#}");
+    assert_eq!(again["changes"], json!([]));
+    for c in CLUSTERS {
+        assert_eq!(again["counts"][c]["unchanged"], 6, "{again:#}");
+    }
+    assert!(stderr.contains("nothing to do"), "{stderr}");
+    assert_eq!(block_on(g.all_versions_now()), before, "a no-op push wrote");
+    assert_eq!(block_on(g.push_rows()), pushes, "a no-op push recorded a push");
+    let (code, diff) = g.diff(&[]);
+    assert_eq!(code, 0, "{diff:#}");
+    assert_eq!(diff["has_changes"], false);
+}
+
+/// Push the example, then push a changed config image (another argument) to the same tags;
+/// the new digest.
+fn retag(g: &Ground) -> String {
+    g.push(&[]);
+    let star = example_star().replace("\"--service_spec\",", "\"--service_spec\", \"--verbose\",");
+    let new_digest = g.push_config(&star, &["echo_config", "echo_job_config"]);
+    assert_ne!(new_digest, g.digest);
+    new_digest
+}
+
+fn workload_updates() -> Vec<String> {
+    let mut expected = Vec::new();
+    for c in CLUSTERS {
+        expected.push(format!("{c} update CronJob echo-cleanup"));
+        expected.push(format!("{c} update Deployment echo"));
+    }
+    expected.sort();
+    expected
+}
+
+fn a_retag_lists_no_object_whose_yaml_is_the_same(dialect: Dialect) {
+    let g = Ground::new("retag-strict", dialect);
+    retag(&g);
+    let (code, diff) = g.diff(&[]);
+    assert_eq!(code, 2, "{diff:#}");
+    assert_eq!(actions(&diff), workload_updates(), "{diff:#}");
+    for c in CLUSTERS {
+        assert_eq!(diff["counts"][c]["update"], 2, "{diff:#}");
+        assert_eq!(diff["counts"][c]["unchanged"], 4, "{diff:#}");
+    }
+}
+
+fn a_retag_updates_only_the_workloads(dialect: Dialect) {
+    let g = Ground::new("retag", dialect);
+    let new_digest = retag(&g);
+    let (code, diff) = g.diff(&[]);
+    assert_eq!(code, 2, "{diff:#}");
+    let expected = workload_updates();
+    let listed = actions(&diff);
+    for line in &expected {
+        assert!(listed.contains(line), "{line} not in {listed:#?}");
+    }
+    let host = g.registry.host();
+    for change in diff["changes"].as_array().unwrap() {
+        if !["Deployment", "CronJob"].contains(&change["kind"].as_str().unwrap()) {
+            continue;
+        }
+        let repo = if change["kind"] == "Deployment" {
+            "echo_config"
+        } else {
+            "echo_job_config"
+        };
+        let reasons = change["reasons"].to_string();
+        assert!(
+            reasons.contains(&format!("config image `{host}/acme/{repo}@{}`", g.digest))
+                && reasons.contains(&format!("`{host}/acme/{repo}@{new_digest}`")),
+            "{reasons}"
+        );
+        assert_eq!(
+            change["config"]["config_image"],
+            format!("{host}/acme/{repo}@{new_digest}")
+        );
+        assert_eq!(
+            change["recorded_config"]["config_image"],
+            format!("{host}/acme/{repo}@{}", g.digest)
+        );
+        assert!(change["diff"].as_str().unwrap().contains("--verbose"), "{change:#}");
+    }
+
+    let before = block_on(g.settled_versions());
+    let (pushed, _) = g.push(&[]);
+    assert_eq!(actions(&pushed), listed);
+    let after = block_on(g.all_versions_now());
+    let changed: Vec<&String> = before
+        .keys()
+        .filter(|k| after.get(*k) != before.get(*k))
+        .collect();
+    let mut expected_changed = Vec::new();
+    for c in CLUSTERS {
+        expected_changed.push(format!("{c}/CronJob/echo-cleanup"));
+        expected_changed.push(format!("{c}/Deployment/echo"));
+    }
+    expected_changed.sort();
+    assert_eq!(changed, expected_changed.iter().collect::<Vec<_>>());
+    block_on(async {
+        for c in CLUSTERS {
+            let api: Api<Deployment> = Api::namespaced(g.client(c).await, &g.ns);
+            let d = api.get("echo").await.unwrap();
+            let args = d.spec.unwrap().template.spec.unwrap().containers[0]
+                .args
+                .clone()
+                .unwrap();
+            assert!(args.contains(&"--verbose".to_owned()), "{args:?}");
+        }
+    });
+    assert_eq!(g.diff(&[]).0, 0);
+}
+
+fn removed_resources_are_pruned_and_an_untracked_object_keeps_the_namespace(dialect: Dialect) {
+    let g = Ground::new("prune", dialect);
+    g.push(&[]);
+
+    // The CronJob goes from the files: deleted in each cluster.
+    let index = g.folder().join("index.yaml");
+    let text = crate::ground::read(&index);
+    let start = text.find("apiVersion: sisyphus/v1\nkind: CronJob").unwrap();
+    let end = start + text[start..].find("---").unwrap() + 3;
+    std::fs::write(&index, format!("{}{}", &text[..start], &text[end..])).unwrap();
+    let (code, diff) = g.diff(&[]);
+    assert_eq!(code, 2);
+    assert_eq!(
+        actions(&diff),
+        [
+            format!("{EAST} delete CronJob echo-cleanup"),
+            format!("{WEST} delete CronJob echo-cleanup")
+        ]
+    );
+    let (_, stderr) = g.push(&[]);
+    assert!(stderr.contains("succeeded: 2 delete"), "{stderr}");
+    block_on(async {
+        for c in CLUSTERS {
+            let api: Api<CronJob> = Api::namespaced(g.client(c).await, &g.ns);
+            assert!(api.get_opt("echo-cleanup").await.unwrap().is_none(), "{c}");
+        }
+    });
+
+    // An untracked ConfigMap in the namespace of the east cluster.
+    block_on(async {
+        let api: Api<ConfigMap> = Api::namespaced(g.client(EAST).await, &g.ns);
+        let cm: ConfigMap = serde_json::from_value(json!({
+            "metadata": {"name": "hand-made"}, "data": {"a": "b"}
+        }))
+        .unwrap();
+        api.create(&PostParams::default(), &cm).await.unwrap();
+    });
+
+    // Everything in the namespace goes: the namespace is deleted in west, kept in east.
+    std::fs::remove_dir_all(g.folder()).unwrap();
+    std::fs::remove_dir_all(g.production().join("global")).unwrap();
+    let (code, diff) = g.diff(&[]);
+    assert_eq!(code, 2);
+    assert!(
+        actions(&diff).contains(&format!("{EAST} delete Namespace {}", g.ns)),
+        "{diff:#}"
+    );
+    let (_, stderr) = g.push(&[]);
+    assert!(
+        stderr.contains(&format!("kept `{EAST}` v1 Namespace {}", g.ns)) && stderr.contains("ConfigMap hand-made"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(&format!("kept `{WEST}`")), "{stderr}");
+    block_on(async {
+        assert!(g.namespace_exists(EAST).await);
+        let api: Api<ConfigMap> = Api::namespaced(g.client(EAST).await, &g.ns);
+        api.get("hand-made").await.expect("untracked ConfigMap kept");
+        let ns: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(g.client(WEST).await);
+        // Deleted, or terminating (the namespace controller empties it first).
+        if let Some(n) = ns.get_opt(&g.ns).await.unwrap() {
+            assert!(n.metadata.deletion_timestamp.is_some(), "{n:?}");
+        }
+        let store = g.store().await;
+        let snapshot = store.snapshot(None).await.unwrap();
+        store.close().await;
+        assert_eq!(snapshot.objects.len(), 0, "{:?}", snapshot.objects.keys());
+    });
+    assert_eq!(g.diff(&[]).0, 0);
+}
+
+fn secret_values_are_never_clobbered_nor_stored(dialect: Dialect) {
+    let g = Ground::new("secrets", dialect);
+    g.push(&[]);
+    let hand_set = "hand-set-token-4711";
+    block_on(async {
+        let api: Api<Secret> = Api::namespaced(g.client(EAST).await, &g.ns);
+        let patch = json!({"stringData": {"secret-token": hand_set}});
+        api.patch("tokens", &PatchParams::default(), &Patch::Merge(&patch))
+            .await
+            .unwrap();
+    });
+    // The files still say `replace-me`: nothing to do, the value stays.
+    let (pushed, _) = g.push(&[]);
+    assert_eq!(pushed["has_changes"], false, "{pushed:#}");
+    block_on(async {
+        assert_eq!(g.secret(EAST, "tokens").await["secret-token"], hand_set);
+    });
+
+    // A new key in the files: added, the existing value kept.
+    g.edit(
+        "secrets.yaml",
+        "  secret-token: replace-me\n",
+        "  secret-token: replace-me\n  new-key: new-value-0815\n",
+    );
+    let (code, diff) = g.diff(&[]);
+    assert_eq!(code, 2);
+    assert_eq!(
+        actions(&diff),
+        [format!("{EAST} update Secret tokens"), format!("{WEST} update Secret tokens")]
+    );
+    let text = diff.to_string();
+    assert!(text.contains("adds key `new-key`"), "{diff:#}");
+    assert!(!text.contains("new-value-0815") && !text.contains(PLACEHOLDER), "{diff:#}");
+    g.push(&[]);
+    block_on(async {
+        assert_eq!(
+            g.secret(EAST, "tokens").await,
+            BTreeMap::from([
+                ("new-key".to_owned(), "new-value-0815".to_owned()),
+                ("secret-token".to_owned(), hand_set.to_owned()),
+            ])
+        );
+        assert_eq!(
+            g.secret(WEST, "tokens").await,
+            BTreeMap::from([
+                ("new-key".to_owned(), "new-value-0815".to_owned()),
+                ("secret-token".to_owned(), PLACEHOLDER.to_owned()),
+            ])
+        );
+    });
+    assert_eq!(g.diff(&[]).0, 0);
+
+    // No value, in clear or base64, anywhere in the database.
+    let values = block_on(g.every_value());
+    assert!(values.len() > 20, "{}", values.len());
+    for secret in [PLACEHOLDER, hand_set, "new-value-0815"] {
+        for needle in [secret.to_owned(), base64(secret)] {
+            for (table, column, value) in &values {
+                assert!(
+                    !contains(value, needle.as_bytes()),
+                    "`{needle}` found in {table}.{column}: {}",
+                    String::from_utf8_lossy(value)
+                );
+            }
+        }
+    }
+}
+
+fn a_push_killed_midway_converges_on_the_next(dialect: Dialect) {
+    killed_midway(dialect, "sigkill", &[]);
+}
+
+/// As [`a_push_killed_midway_converges_on_the_next`], the recovering push with `--adopt` (the
+/// way around the bug that test shows).
+fn a_push_killed_midway_converges_with_adopt(dialect: Dialect) {
+    killed_midway(dialect, "sigkill-adopt", &["--adopt"]);
+}
+
+fn killed_midway(dialect: Dialect, name: &str, recover: &[&str]) {
+    use std::os::unix::process::ExitStatusExt as _;
+    let g = Ground::new(name, dialect);
+    g.add_yaml_resource("many", "many.yaml", &many_config_maps(300));
+    let mut child = g
+        .run_command("push", &["--yes"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill it once the first ConfigMaps land.
+    let seen = block_on(async {
+        let api: Api<ConfigMap> = Api::namespaced(g.client(EAST).await, &g.ns);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            if let Ok(list) = api.list(&Default::default()).await
+                && list.items.len() > 10
+            {
+                return list.items.len();
+            }
+            assert!(std::time::Instant::now() < deadline, "no ConfigMap appeared");
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    });
+    child.kill().unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.signal(), Some(9), "the push ended before it was killed");
+    let recorded = block_on(async {
+        let store = g.store().await;
+        let n = store.snapshot(None).await.unwrap().objects.len();
+        store.close().await;
+        n
+    });
+    assert!(
+        recorded < 2 * 306,
+        "killed after everything was recorded ({seen} ConfigMaps seen)"
+    );
+
+    // The next push breaks the dead process's lock and converges.
+    let (pushed, stderr) = g.push(recover);
+    assert!(stderr.contains("no longer runs: breaking it"), "{stderr}");
+    assert_eq!(pushed["has_changes"], true);
+    let (code, diff) = g.diff(&[]);
+    assert_eq!(code, 0, "{diff:#}");
+    let (last, stderr) = g.push(&[]);
+    assert_eq!(last["has_changes"], false);
+    assert!(stderr.contains("nothing to do"), "{stderr}");
+    // Every recorded object exists live with the recorded uid, and every object we wrote is
+    // recorded.
+    block_on(async {
+        let store = g.store().await;
+        let snapshot = store.snapshot(None).await.unwrap();
+        store.close().await;
+        assert_eq!(snapshot.objects.len(), 2 * (6 + 300));
+        for c in CLUSTERS {
+            let api: Api<ConfigMap> = Api::namespaced(g.client(c).await, &g.ns);
+            let live: BTreeMap<String, String> = api
+                .list(&Default::default())
+                .await
+                .unwrap()
+                .items
+                .into_iter()
+                .filter(|cm| cm.metadata.name.as_deref() != Some("kube-root-ca.crt"))
+                .map(|cm| (cm.metadata.name.unwrap(), cm.metadata.uid.unwrap()))
+                .collect();
+            let recorded: BTreeMap<String, String> = snapshot
+                .objects
+                .values()
+                .filter(|r| r.key.cluster == c && r.key.kind == "ConfigMap")
+                .map(|r| (r.key.name.clone(), r.uid.clone().unwrap()))
+                .collect();
+            assert_eq!(live, recorded, "{c}");
+        }
+    });
+}
+
+fn a_held_lock_refuses_a_second_push(dialect: Dialect) {
+    let g = Ground::new("lock", dialect);
+    let lock = block_on(async {
+        let store = g.store().await;
+        let holder = sisyphus_state::Holder {
+            user: "alice".to_owned(),
+            host: "build-host-7".to_owned(),
+            pid: 4242,
+        };
+        let lock = store
+            .lock(&holder, std::time::Duration::from_secs(120))
+            .await
+            .unwrap();
+        (store, lock)
+    });
+    let out = g.push_output(&[]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("the push lock is held by `alice` on host `build-host-7` (pid 4242)"),
+        "{stderr}"
+    );
+    block_on(async {
+        for c in CLUSTERS {
+            assert!(!g.namespace_exists(c).await, "applied in {c} without the lock");
+        }
+    });
+    let (store, lock) = lock;
+    block_on(async {
+        lock.release().await.unwrap();
+        store.close().await;
+    });
+    g.push(&[]);
+
+    // Two pushes at once: the one that gets the lock applies, the other is refused.
+    g.add_yaml_resource("many", "many.yaml", &many_config_maps(300));
+    let spawn = || {
+        g.run_command("push", &["--yes", "--user", "racer"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn(), spawn());
+    let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+    let mut outcomes = [&a, &b].map(|o| (o.status.code(), String::from_utf8_lossy(&o.stderr).into_owned()));
+    outcomes.sort();
+    assert_eq!(outcomes[0].0, Some(0), "{outcomes:#?}");
+    assert_eq!(outcomes[1].0, Some(1), "{outcomes:#?}");
+    let refused = &outcomes[1].1;
+    assert!(
+        refused.contains("the push lock is held by `racer` on host")
+            || refused.contains("the state database changed since it was read"),
+        "{refused}"
+    );
+    assert_eq!(g.diff(&[]).0, 0);
+}
+
+/// A KubernetesYaml file of `n` ConfigMaps.
+pub fn many_config_maps(n: usize) -> String {
+    (0..n)
+        .map(|i| {
+            format!(
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: many-{i:04}\ndata:\n  \
+                 index: \"{i}\"\n  text: \"{}\"\n",
+                "x".repeat(200)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("---\n")
+}
+
+fn base64(s: &str) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let bytes = s.as_bytes();
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[test]
+fn base64_matches_kubernetes() {
+    assert_eq!(base64("replace-me"), "cmVwbGFjZS1tZQ==");
+    assert_eq!(base64("abc"), "YWJj");
+}
+

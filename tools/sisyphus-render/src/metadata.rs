@@ -9,14 +9,9 @@ use sisyphus_core::names::{is_label_value, is_qualified_name};
 use crate::error::{Problem, WarningKind};
 use crate::workload::{Sink, Workload};
 
-/// The label every rendered workload object carries, and the only selector label.
-pub const NAME_LABEL: &str = "app.kubernetes.io/name";
-/// The label marking objects Sisyphus manages.
-pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
-/// The value of [`MANAGED_BY_LABEL`].
-pub const MANAGED_BY: &str = "sisyphus";
-/// The annotation on Deployments and CronJobs naming the pinned config image.
-pub const CONFIG_IMAGE_ANNOTATION: &str = "sisyphus.dev/config-image";
+pub use sisyphus_core::labels::{
+    CONFIG_IMAGE_ANNOTATION, MANAGED_BY, MANAGED_BY_LABEL, NAME_LABEL,
+};
 
 /// Starlark labels ∪ YAML `metadata.labels` (YAML wins), then the forced name and managed-by
 /// labels (a different user value is ignored with a warning).

@@ -16,7 +16,7 @@ use sisyphus_core::change::ChangeSet;
 use sisyphus_core::live::LiveObjects;
 use sisyphus_core::state::ObjectId;
 use sisyphus_diff::DiffInput;
-use sisyphus_state::{DatabaseUrl, Holder, PushLock, Store};
+use sisyphus_state::{DatabaseUrl, Holder, Outcome, PushLock, Store};
 
 use crate::commands::args::{ClusterArgs, DatabaseArgs, RunArgs};
 use crate::commands::image::RegistryArgs;
@@ -401,20 +401,35 @@ pub fn prepare(ctx: &Context, run: &RunArgs, outcome: &str) -> anyhow::Result<Pr
 /// Take the push lock. A lock held by a process of this host that no longer runs (killed in
 /// the middle of a push) is broken at once, with a warning, instead of waiting for its lease.
 pub async fn take_lock(store: &Store, holder: &Holder) -> anyhow::Result<PushLock> {
-    match store.lock(holder, sisyphus_state::DEFAULT_LEASE).await {
-        Ok(lock) => Ok(lock),
-        Err(sisyphus_state::Error::Locked {
-            host, pid, user, ..
-        }) if host == holder.host && !process_alive(pid) => {
+    let lock = match store.lock(holder, sisyphus_state::DEFAULT_LEASE).await {
+        Ok(lock) => lock,
+        Err(sisyphus_state::Error::Locked { host, pid, user, .. })
+            if host == holder.host && !process_alive(pid) =>
+        {
             crate::printer::warnings(&[format!(
                 "the push lock was held by process {pid} of `{user}` on this host, which no \
                  longer runs: breaking it"
             )])?;
             store.unlock(holder).await?;
-            Ok(store.lock(holder, sisyphus_state::DEFAULT_LEASE).await?)
+            store.lock(holder, sisyphus_state::DEFAULT_LEASE).await?
         }
-        Err(e) => Err(e.into()),
+        Err(e) => return Err(e.into()),
+    };
+    // Holding the lock, nothing else runs: a push still marked running was interrupted.
+    for row in store.pushes(20).await? {
+        if row.outcome == Outcome::Running {
+            store
+                .finish(
+                    &lock,
+                    row.id,
+                    Outcome::Interrupted,
+                    &row.counts,
+                    Some("its process stopped before it finished; what it applied is recorded"),
+                )
+                .await?;
+        }
     }
+    Ok(lock)
 }
 
 /// Whether process `pid` exists on this host.

@@ -403,9 +403,9 @@ pub fn prepare(ctx: &Context, run: &RunArgs, outcome: &str) -> anyhow::Result<Pr
 pub async fn take_lock(store: &Store, holder: &Holder) -> anyhow::Result<PushLock> {
     let lock = match store.lock(holder, sisyphus_state::DEFAULT_LEASE).await {
         Ok(lock) => lock,
-        Err(sisyphus_state::Error::Locked { host, pid, user, .. })
-            if host == holder.host && !process_alive(pid) =>
-        {
+        Err(sisyphus_state::Error::Locked {
+            host, pid, user, ..
+        }) if host == holder.host && !process_alive(pid) => {
             crate::printer::warnings(&[format!(
                 "the push lock was held by process {pid} of `{user}` on this host, which no \
                  longer runs: breaking it"

@@ -153,13 +153,42 @@ pub(crate) fn parse_documents(text: &str) -> Result<Vec<Node>, SyntaxError> {
     }
 }
 
-/// [`parse_documents`] through serde-saphyr's deserializer, for any text.
+/// Stack of the thread serde-saphyr parses on: its recursion takes tens of KiB per nesting
+/// level in debug builds, so [`MAX_DEPTH`] levels need more than a default thread has.
+const PARSE_STACK_SIZE: usize = 256 << 20;
+
+/// [`parse_documents`] through serde-saphyr's deserializer, for any text, on a thread with a
+/// [`PARSE_STACK_SIZE`] stack (address space, committed only as used).
 fn parse_with_serde(text: &str) -> Result<Vec<Node>, SyntaxError> {
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("yaml-parse".to_owned())
+            .stack_size(PARSE_STACK_SIZE)
+            .spawn_scoped(scope, || parse_with_serde_here(text))
+            .ok()
+            .and_then(|handle| handle.join().ok())
+    })
+    // The thread could not be started (or panicked): parse here.
+    .unwrap_or_else(|| parse_with_serde_here(text))
+}
+
+/// [`parse_with_serde`] on the current thread.
+fn parse_with_serde_here(text: &str) -> Result<Vec<Node>, SyntaxError> {
     // `legacy_octal_numbers`: `0644` is octal 420, as kubectl (YAML 1.1) reads it; the fast
     // path leaves every leading-zero integer to this parser.
-    let options = serde_saphyr::options! { with_snippet: false, legacy_octal_numbers: true };
+    let mut options = serde_saphyr::options! { with_snippet: false, legacy_octal_numbers: true };
+    options.budget = Some(budget());
     match serde_saphyr::from_str_multiple_with_options::<Node, Vec<Node>>(text, options) {
         Ok(docs) => Ok(docs),
+        Err(serde_saphyr::Error::Budget {
+            breach, location, ..
+        }) => Err(SyntaxError {
+            pos: Pos {
+                line: clamp(location.line()).max(1),
+                column: clamp(location.column()).max(1),
+            },
+            message: budget_message(&breach),
+        }),
         Err(err) => {
             let pos = err
                 .location()
@@ -174,6 +203,49 @@ fn parse_with_serde(text: &str) -> Result<Vec<Node>, SyntaxError> {
     }
 }
 
+/// Most documents one file may hold (real folders have files of thousands).
+pub(crate) const MAX_DOCUMENTS: usize = 100_000;
+/// Deepest nesting of mappings and sequences.
+pub(crate) const MAX_DEPTH: usize = 128;
+/// Most nodes one file may hold, aliases expanded (a 125,000-key mapping is 250,000).
+pub(crate) const MAX_NODES: usize = 4_000_000;
+
+/// serde-saphyr's budget with the limits above; the alias-bomb protections (aliases, anchors,
+/// their ratio, replayed events) stay at serde-saphyr's defaults.
+fn budget() -> serde_saphyr::Budget {
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_documents = MAX_DOCUMENTS;
+    budget.max_depth = MAX_DEPTH;
+    budget.max_nodes = MAX_NODES;
+    budget.max_events = MAX_NODES.saturating_mul(2);
+    budget
+}
+
+/// What a budget breach means, naming the limit that was hit.
+fn budget_message(breach: &serde_saphyr::budget::BudgetBreach) -> String {
+    use serde_saphyr::budget::BudgetBreach as B;
+    match breach {
+        B::Documents { .. } => {
+            format!("the file holds more than {MAX_DOCUMENTS} documents, the most a file may hold")
+        }
+        B::Depth { .. } => format!(
+            "mappings and sequences are nested more than {MAX_DEPTH} levels deep, the most \
+             allowed"
+        ),
+        B::Nodes { .. } | B::Events { .. } => format!(
+            "the file holds more than {MAX_NODES} nodes (counting each alias expanded), the most \
+             a file may hold"
+        ),
+        B::Aliases { .. }
+        | B::Anchors { .. }
+        | B::AliasAnchorRatio { .. }
+        | B::MergeKeys { .. } => {
+            "the document expands to too many nodes through anchors and aliases".to_owned()
+        }
+        other => format!("the file exceeds a YAML parser limit ({other:?})"),
+    }
+}
+
 fn clamp(n: u64) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
@@ -184,6 +256,11 @@ fn strip_location(message: &str) -> String {
     let first = message.lines().next().unwrap_or(message);
     if first.starts_with("budget breached") {
         return "the document expands to too many nodes (through anchors and aliases)".into();
+    }
+    if first.contains("recursive references require weak recursion types") {
+        return "an alias refers to a node that contains it (a recursive alias), expected \
+                aliases only to complete nodes before them"
+            .into();
     }
     let trimmed = match first.find(" at line ") {
         Some(i) => &first[..i],

@@ -3,3 +3,4 @@
 mod bad_input;
 mod example;
 mod folders;
+mod yaml_limits;

@@ -26,8 +26,9 @@ Where they come from, first match wins:
 1. the environment variable `SISYPHUS_TOOLS_DIR`, a directory holding both binaries
    (for example `$CARGO_TARGET_DIR/debug` after `cargo build`);
 2. the `prebuilt_dir` attribute, the same kind of directory;
-3. otherwise `cargo build --release --locked` of this module's Rust workspace, into a target
-   directory inside the repository (cargo and a Rust toolchain must be on `PATH`).
+3. otherwise `cargo build --release --locked` of this module's Rust workspace, into
+   `$CARGO_TARGET_DIR` or the workspace's own `target/` (cargo and a Rust toolchain must be on
+   `PATH`; the first build takes several minutes, later ones only rebuild what changed).
 
 Paths must be absolute. The repository is re-evaluated when `SISYPHUS_TOOLS_DIR` changes; in
 cargo mode it is marked local, so `bazel sync --only=<name>` (or a new server) rebuilds.
@@ -47,7 +48,9 @@ def _link_prebuilt(rctx, directory):
 
 def _cargo_build(rctx):
     manifest = rctx.path(rctx.attr.cargo_manifest)
-    target_dir = str(rctx.path("cargo-target"))
+
+    # A persistent target dir (this repository's own is deleted on every re-fetch).
+    target_dir = rctx.os.environ.get("CARGO_TARGET_DIR", "") or str(manifest.dirname) + "/target"
     args = [rctx.attr.cargo, "build", "--release", "--locked", "--manifest-path", str(manifest), "--target-dir", target_dir]
     for tool in _TOOLS:
         args.extend(["-p", tool])
@@ -89,7 +92,7 @@ sisyphus_tools = repository_rule(
                   "`SISYPHUS_TOOLS_DIR` overrides it.",
         ),
     },
-    environ = [_ENV, "PATH", "HOME", "CARGO_HOME", "RUSTUP_HOME", "RUSTUP_TOOLCHAIN"],
+    environ = [_ENV, "CARGO_TARGET_DIR", "PATH", "HOME", "CARGO_HOME", "RUSTUP_HOME", "RUSTUP_TOOLCHAIN"],
     local = True,
 )
 

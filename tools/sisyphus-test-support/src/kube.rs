@@ -465,7 +465,8 @@ pub fn try_merged_kubeconfig(clusters: &[&KubeCluster]) -> Result<PathBuf, Error
         path: path.clone(),
         source,
     })?;
-    let tmp = path.with_extension("tmp");
+    // A temporary name of this call's own: tests of one binary merge the same clusters at once.
+    let tmp = first.dir().join(format!("{}.tmp", unique_name("merged")));
     fs_err::write(&tmp, yaml)
         .and_then(|()| fs_err::rename(&tmp, &path))
         .map_err(|source| Error::WriteKubeconfig {

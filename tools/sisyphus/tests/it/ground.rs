@@ -106,7 +106,10 @@ impl Ground {
                 .iter()
                 .map(|c| s.spawn(move || KubeCluster::shared(c)))
                 .collect();
-            handles.into_iter().map(|h| h.join().expect("cluster")).collect()
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("cluster"))
+                .collect()
         });
         let kubeconfig = merged_kubeconfig(&clusters);
         let tmp = tempfile::Builder::new()
@@ -198,7 +201,8 @@ impl Ground {
             .expect("run sisyphus");
         let digest = ok(&out).trim().to_owned();
         let mut push = sisyphus();
-        push.args(["image", "push", "--quiet", "--layout"]).arg(&layout);
+        push.args(["image", "push", "--quiet", "--layout"])
+            .arg(&layout);
         for repo in repos {
             push.args([
                 "--tag",
@@ -221,9 +225,20 @@ impl Ground {
     /// `sisyphus <command> --monitor-directory <production> --database-url <url> --kubeconfig
     /// <kc> --output json <args>`.
     pub fn run_command(&self, command: &str, args: &[&str]) -> Command {
+        self.run_command_from(command, "--monitor-directory", &self.production(), args)
+    }
+
+    /// As [`Ground::run_command`] with another source (`--plan FILE`, or another folder).
+    pub fn run_command_from(
+        &self,
+        command: &str,
+        source_flag: &str,
+        source: &Path,
+        args: &[&str],
+    ) -> Command {
         let mut cmd = self.command(command);
-        cmd.arg("--monitor-directory")
-            .arg(self.production())
+        cmd.arg(source_flag)
+            .arg(source)
             .args(["--database-url", &self.url])
             .arg("--kubeconfig")
             .arg(&self.kubeconfig)
@@ -234,7 +249,10 @@ impl Ground {
 
     /// `sisyphus diff`, its exit code and change set.
     pub fn diff(&self, args: &[&str]) -> (i32, Value) {
-        let out = self.run_command("diff", args).output().expect("run sisyphus");
+        let out = self
+            .run_command("diff", args)
+            .output()
+            .expect("run sisyphus");
         let code = out.status.code().expect("exit code");
         assert!(
             code == 0 || code == 2,
@@ -268,7 +286,10 @@ impl Ground {
     /// Whether this test's namespace exists in `context`.
     pub async fn namespace_exists(&self, context: &str) -> bool {
         let api: Api<Namespace> = Api::all(self.client(context).await);
-        api.get_opt(&self.ns).await.expect("get namespace").is_some()
+        api.get_opt(&self.ns)
+            .await
+            .expect("get namespace")
+            .is_some()
     }
 
     /// Every object of the kinds Sisyphus writes here, in this namespace of `context` (and
@@ -347,14 +368,20 @@ impl Ground {
     pub async fn every_value(&self) -> Vec<(String, String, Vec<u8>)> {
         let pool = self.raw().await;
         let columns_sql = match self.dialect {
-            Dialect::Sqlite => "SELECT m.name, p.name FROM sqlite_master m, \
-                                pragma_table_info(m.name) p WHERE m.type = 'table'",
-            Dialect::Postgres => "SELECT CAST(table_name AS TEXT), CAST(column_name AS TEXT) \
+            Dialect::Sqlite => {
+                "SELECT m.name, p.name FROM sqlite_master m, \
+                                pragma_table_info(m.name) p WHERE m.type = 'table'"
+            }
+            Dialect::Postgres => {
+                "SELECT CAST(table_name AS TEXT), CAST(column_name AS TEXT) \
                                   FROM information_schema.columns \
-                                  WHERE table_schema = current_schema()",
-            Dialect::MariaDb => "SELECT CAST(table_name AS CHAR), CAST(column_name AS CHAR) \
+                                  WHERE table_schema = current_schema()"
+            }
+            Dialect::MariaDb => {
+                "SELECT CAST(table_name AS CHAR), CAST(column_name AS CHAR) \
                                  FROM information_schema.columns \
-                                 WHERE table_schema = DATABASE()",
+                                 WHERE table_schema = DATABASE()"
+            }
         };
         let columns: Vec<(String, String)> = sqlx::query(columns_sql)
             .fetch_all(&pool)
@@ -367,7 +394,10 @@ impl Ground {
         let mut values = Vec::new();
         for (table, column) in columns {
             let (bytes, quoted) = match self.dialect {
-                Dialect::Sqlite => (format!("CAST(\"{column}\" AS BLOB)"), format!("\"{table}\"")),
+                Dialect::Sqlite => (
+                    format!("CAST(\"{column}\" AS BLOB)"),
+                    format!("\"{table}\""),
+                ),
                 Dialect::Postgres => (
                     format!("convert_to(CAST(\"{column}\" AS TEXT), 'UTF8')"),
                     format!("\"{table}\""),
@@ -399,6 +429,22 @@ impl Ground {
             .get(0);
         pool.close().await;
         n
+    }
+
+    /// Replace every `from` by `to` in every file of the production folder.
+    pub fn replace_everywhere(&self, from: &str, to: &str) {
+        fn walk(dir: &Path, from: &str, to: &str) {
+            for entry in std::fs::read_dir(dir).expect("read dir") {
+                let path = entry.expect("entry").path();
+                if path.is_dir() {
+                    walk(&path, from, to);
+                } else {
+                    let text = read(&path);
+                    std::fs::write(&path, text.replace(from, to)).expect("write");
+                }
+            }
+        }
+        walk(&self.production(), from, to);
     }
 
     /// Replace `from` by `to` in the namespace folder's `file`.

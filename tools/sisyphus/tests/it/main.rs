@@ -2,6 +2,7 @@
 
 mod cli_parse;
 mod common;
+mod diff;
 mod ground;
 mod help;
 mod image;

@@ -71,7 +71,9 @@ fn first_push_creates_everything_and_the_second_writes_nothing(dialect: Dialect)
             let d = deployments.get("echo").await.expect("deployment");
             let labels = d.metadata.labels.clone().unwrap_or_default();
             assert_eq!(
-                labels.get("app.kubernetes.io/managed-by").map(String::as_str),
+                labels
+                    .get("app.kubernetes.io/managed-by")
+                    .map(String::as_str),
                 Some("sisyphus"),
                 "{labels:?}"
             );
@@ -91,7 +93,9 @@ fn first_push_creates_everything_and_the_second_writes_nothing(dialect: Dialect)
             let labels = namespace.metadata.labels.unwrap_or_default();
             assert_eq!(labels.get("team").map(String::as_str), Some("echo"));
             assert_eq!(
-                labels.get("app.kubernetes.io/managed-by").map(String::as_str),
+                labels
+                    .get("app.kubernetes.io/managed-by")
+                    .map(String::as_str),
                 Some("sisyphus")
             );
             assert_eq!(
@@ -131,7 +135,11 @@ fn first_push_creates_everything_and_the_second_writes_nothing(dialect: Dialect)
     }
     assert!(stderr.contains("nothing to do"), "{stderr}");
     assert_eq!(block_on(g.all_versions_now()), before, "a no-op push wrote");
-    assert_eq!(block_on(g.push_rows()), pushes, "a no-op push recorded a push");
+    assert_eq!(
+        block_on(g.push_rows()),
+        pushes,
+        "a no-op push recorded a push"
+    );
     let (code, diff) = g.diff(&[]);
     assert_eq!(code, 0, "{diff:#}");
     assert_eq!(diff["has_changes"], false);
@@ -203,7 +211,10 @@ fn a_retag_updates_only_the_workloads(dialect: Dialect) {
             change["recorded_config"]["config_image"],
             format!("{host}/acme/{repo}@{}", g.digest)
         );
-        assert!(change["diff"].as_str().unwrap().contains("--verbose"), "{change:#}");
+        assert!(
+            change["diff"].as_str().unwrap().contains("--verbose"),
+            "{change:#}"
+        );
     }
 
     let before = block_on(g.settled_versions());
@@ -284,14 +295,17 @@ fn removed_resources_are_pruned_and_an_untracked_object_keeps_the_namespace(dial
     );
     let (_, stderr) = g.push(&[]);
     assert!(
-        stderr.contains(&format!("kept `{EAST}` v1 Namespace {}", g.ns)) && stderr.contains("ConfigMap hand-made"),
+        stderr.contains(&format!("kept `{EAST}` v1 Namespace {}", g.ns))
+            && stderr.contains("ConfigMap hand-made"),
         "{stderr}"
     );
     assert!(!stderr.contains(&format!("kept `{WEST}`")), "{stderr}");
     block_on(async {
         assert!(g.namespace_exists(EAST).await);
         let api: Api<ConfigMap> = Api::namespaced(g.client(EAST).await, &g.ns);
-        api.get("hand-made").await.expect("untracked ConfigMap kept");
+        api.get("hand-made")
+            .await
+            .expect("untracked ConfigMap kept");
         let ns: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(g.client(WEST).await);
         // Deleted, or terminating (the namespace controller empties it first).
         if let Some(n) = ns.get_opt(&g.ns).await.unwrap() {
@@ -333,11 +347,17 @@ fn secret_values_are_never_clobbered_nor_stored(dialect: Dialect) {
     assert_eq!(code, 2);
     assert_eq!(
         actions(&diff),
-        [format!("{EAST} update Secret tokens"), format!("{WEST} update Secret tokens")]
+        [
+            format!("{EAST} update Secret tokens"),
+            format!("{WEST} update Secret tokens")
+        ]
     );
     let text = diff.to_string();
     assert!(text.contains("adds key `new-key`"), "{diff:#}");
-    assert!(!text.contains("new-value-0815") && !text.contains(PLACEHOLDER), "{diff:#}");
+    assert!(
+        !text.contains("new-value-0815") && !text.contains(PLACEHOLDER),
+        "{diff:#}"
+    );
     g.push(&[]);
     block_on(async {
         assert_eq!(
@@ -403,13 +423,20 @@ fn killed_midway(dialect: Dialect, name: &str, recover: &[&str]) {
             {
                 return list.items.len();
             }
-            assert!(std::time::Instant::now() < deadline, "no ConfigMap appeared");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no ConfigMap appeared"
+            );
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }
     });
     child.kill().unwrap();
     let status = child.wait().unwrap();
-    assert_eq!(status.signal(), Some(9), "the push ended before it was killed");
+    assert_eq!(
+        status.signal(),
+        Some(9),
+        "the push ended before it was killed"
+    );
     let recorded = block_on(async {
         let store = g.store().await;
         let n = store.snapshot(None).await.unwrap().objects.len();
@@ -461,7 +488,13 @@ fn killed_midway(dialect: Dialect, name: &str, recover: &[&str]) {
 
 fn a_held_lock_refuses_a_second_push(dialect: Dialect) {
     let g = Ground::new("lock", dialect);
-    let lock = block_on(async {
+    // One runtime for the store and its lock (its heartbeat runs on it).
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let (store, lock) = runtime.block_on(async {
         let store = g.store().await;
         let holder = sisyphus_state::Holder {
             user: "alice".to_owned(),
@@ -483,11 +516,13 @@ fn a_held_lock_refuses_a_second_push(dialect: Dialect) {
     );
     block_on(async {
         for c in CLUSTERS {
-            assert!(!g.namespace_exists(c).await, "applied in {c} without the lock");
+            assert!(
+                !g.namespace_exists(c).await,
+                "applied in {c} without the lock"
+            );
         }
     });
-    let (store, lock) = lock;
-    block_on(async {
+    runtime.block_on(async {
         lock.release().await.unwrap();
         store.close().await;
     });
@@ -504,7 +539,12 @@ fn a_held_lock_refuses_a_second_push(dialect: Dialect) {
     };
     let (a, b) = (spawn(), spawn());
     let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
-    let mut outcomes = [&a, &b].map(|o| (o.status.code(), String::from_utf8_lossy(&o.stderr).into_owned()));
+    let mut outcomes = [&a, &b].map(|o| {
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    });
     outcomes.sort();
     assert_eq!(outcomes[0].0, Some(0), "{outcomes:#?}");
     assert_eq!(outcomes[1].0, Some(1), "{outcomes:#?}");
@@ -536,7 +576,11 @@ fn base64(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = String::new();
     for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {
@@ -558,4 +602,3 @@ fn base64_matches_kubernetes() {
     assert_eq!(base64("replace-me"), "cmVwbGFjZS1tZQ==");
     assert_eq!(base64("abc"), "YWJj");
 }
-

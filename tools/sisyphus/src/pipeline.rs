@@ -3,7 +3,7 @@
 //! `sisyphus-*` crates; this module only chains them and turns their problems into
 //! [`Problems`] (every problem of a stage, reported together, nothing done).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use anyhow::{Context as _, bail};
@@ -13,7 +13,7 @@ use sisyphus_render::{RenderInput, Rendered};
 use futures::StreamExt as _;
 use sisyphus_cluster::Clusters;
 use sisyphus_core::change::ChangeSet;
-use sisyphus_core::live::LiveObjects;
+use sisyphus_core::live::{ListScope, LiveObjects};
 use sisyphus_core::state::ObjectId;
 use sisyphus_diff::DiffInput;
 use sisyphus_state::{DatabaseUrl, Holder, Outcome, PushLock, Store};
@@ -440,5 +440,44 @@ pub fn process_alive(pid: u32) -> bool {
     match nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None) {
         Ok(()) => true,
         Err(errno) => errno != nix::errno::Errno::ESRCH,
+    }
+}
+
+/// Every object of `scopes`, in full and masked (one list per scope, 8 at a time), by
+/// identity: what refresh and import compare with.
+///
+/// # Errors
+///
+/// Every list that failed, as messages.
+pub async fn list_live<'a>(
+    clusters: &Clusters,
+    scopes: impl IntoIterator<Item = &'a ListScope>,
+) -> Result<BTreeMap<ObjectId, serde_json::Value>, Vec<String>> {
+    let lists = scopes.into_iter().map(|s| {
+        let cluster = clusters.get(&s.cluster);
+        async move {
+            match cluster {
+                Some(c) => c.list_objects(s).await.map_err(|e| chain(&e)),
+                None => Err(format!("cluster `{}` is not connected", s.cluster)),
+            }
+        }
+    });
+    let results: Vec<_> = futures::stream::iter(lists)
+        .buffer_unordered(8)
+        .collect()
+        .await;
+    let mut live = BTreeMap::new();
+    let mut errors = Vec::new();
+    for result in results {
+        match result {
+            Ok(found) => live.extend(found.into_iter().map(|(k, v)| (ObjectId::of(&k), v))),
+            Err(e) => errors.push(e),
+        }
+    }
+    if errors.is_empty() {
+        Ok(live)
+    } else {
+        errors.sort();
+        Err(errors)
     }
 }

@@ -7,19 +7,16 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use futures::StreamExt as _;
-use serde_json::Value;
 use sisyphus_core::change::Action;
 use sisyphus_core::desired::{DesiredObject, ObjectKey};
 use sisyphus_core::live::ListScope;
-use sisyphus_core::secret::{SECRET_VALUE_FIELDS, holds_secrets, masked, secret_keys};
 use sisyphus_core::state::{ObjectId, RecordedObject, canonical_json, intent_hash};
 use sisyphus_state::{Operation, Outcome, PushInfo};
 
 use crate::ExitStatus;
 use crate::commands::args::{RunArgs, UserArgs};
 use crate::context::Context;
-use crate::pipeline::{self, Scope, chain};
+use crate::pipeline::{self, Scope};
 
 /// What the problem summary says was not done.
 const OUTCOME: &str = "nothing imported";
@@ -88,29 +85,16 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitStatus> {
         }
         let names: BTreeSet<String> = scopes.iter().map(|s| s.cluster.clone()).collect();
         let clusters = pipeline::connect(&args.run.clusters, &names, &shown, OUTCOME).await?;
-        let lists = scopes.iter().map(|s| {
-            let cluster = clusters.get(&s.cluster);
-            async move {
-                match cluster {
-                    Some(c) => c.list_objects(s).await.map_err(|e| chain(&e)),
-                    None => Err(format!("cluster `{}` is not connected", s.cluster)),
-                }
+        let live = match pipeline::list_live(&clusters, &scopes).await {
+            Ok(live) => live,
+            Err(errors) => {
+                lock.release().await?;
+                anyhow::bail!(
+                    "failed to read the clusters, nothing imported:\n{}",
+                    errors.join("\n")
+                );
             }
-        });
-        let results: Vec<_> = futures::stream::iter(lists)
-            .buffer_unordered(8)
-            .collect()
-            .await;
-        let mut live: BTreeMap<ObjectId, Value> = BTreeMap::new();
-        for result in results {
-            match result {
-                Ok(found) => live.extend(found.into_iter().map(|(k, v)| (ObjectId::of(&k), v))),
-                Err(e) => {
-                    lock.release().await?;
-                    anyhow::bail!("failed to read the clusters, nothing imported:\n{e}");
-                }
-            }
-        }
+        };
         let info = PushInfo {
             operation: Operation::Import,
             user: holder.user.clone(),
@@ -128,7 +112,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitStatus> {
                 ));
                 continue;
             };
-            let intent = seen_through(&desired.object, object);
+            let intent = sisyphus_diff::drift::seen_through(&desired.object, object);
             store
                 .record(
                     &lock,
@@ -162,20 +146,4 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitStatus> {
         crate::printer::stdout(&out)?;
         Ok(ExitStatus::Success)
     })
-}
-
-/// The live object seen through the declared one, masked. A Secret keeps the declared shape
-/// with only the keys the live Secret has (the next push adds the others, never a value).
-fn seen_through(declared: &Value, live: &Value) -> Value {
-    if holds_secrets(declared) {
-        let have: BTreeSet<String> = secret_keys(live).into_iter().collect();
-        let mut intent = masked(declared);
-        for field in SECRET_VALUE_FIELDS {
-            if let Some(Value::Object(values)) = intent.get_mut(field) {
-                values.retain(|k, _| have.contains(k));
-            }
-        }
-        return intent;
-    }
-    masked(&sisyphus_diff::drift::project(&masked(declared), live))
 }

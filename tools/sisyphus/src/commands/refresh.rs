@@ -7,19 +7,18 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use futures::StreamExt as _;
 use serde_json::{Value, json};
 use sisyphus_core::change::Action;
 use sisyphus_core::desired::ObjectKey;
 use sisyphus_core::live::ListScope;
-use sisyphus_core::secret::{MASK, holds_secrets, masked, secret_keys};
-use sisyphus_core::state::{ObjectId, RecordedObject, canonical_json, intent_hash};
+use sisyphus_core::state::{ObjectId, RecordedObject};
+use sisyphus_diff::drift::{Refreshed, refreshed};
 use sisyphus_state::{Operation, Outcome, PushInfo};
 
 use crate::ExitStatus;
 use crate::commands::args::{ClusterArgs, DatabaseArgs, Output, UserArgs};
 use crate::context::Context;
-use crate::pipeline::{self, Scope, chain};
+use crate::pipeline::{self, Scope};
 
 /// Arguments of `sisyphus refresh`.
 #[derive(Debug, clap::Args)]
@@ -84,35 +83,16 @@ async fn refresh(args: &Args) -> anyhow::Result<ExitStatus> {
         "nothing recorded",
     )
     .await?;
-    let lists = scopes.keys().map(|s| {
-        let cluster = clusters.get(&s.cluster);
-        async move {
-            let found = match cluster {
-                Some(c) => c.list_objects(s).await.map_err(|e| chain(&e)),
-                None => Err(format!("cluster `{}` is not connected", s.cluster)),
-            };
-            (s, found)
+    let live = match pipeline::list_live(&clusters, scopes.keys()).await {
+        Ok(live) => live,
+        Err(errors) => {
+            lock.release().await?;
+            anyhow::bail!(
+                "failed to read the clusters, nothing recorded:\n{}",
+                errors.join("\n")
+            );
         }
-    });
-    let results: Vec<_> = futures::stream::iter(lists)
-        .buffer_unordered(8)
-        .collect()
-        .await;
-    let mut live: BTreeMap<ObjectId, Value> = BTreeMap::new();
-    let mut errors = Vec::new();
-    for (_, result) in results {
-        match result {
-            Ok(found) => live.extend(found.into_iter().map(|(k, v)| (ObjectId::of(&k), v))),
-            Err(e) => errors.push(e),
-        }
-    }
-    if !errors.is_empty() {
-        lock.release().await?;
-        anyhow::bail!(
-            "failed to read the clusters, nothing recorded:\n{}",
-            errors.join("\n")
-        );
-    }
+    };
 
     let info = PushInfo {
         operation: Operation::Refresh,
@@ -126,35 +106,23 @@ async fn refresh(args: &Args) -> anyhow::Result<ExitStatus> {
     let mut unchanged = 0usize;
     for recorded in tracked {
         let id = ObjectId::of(&recorded.key);
-        let Some(object) = live.get(&id) else {
-            store.remove(&lock, &id).await?;
-            deleted.push(recorded.key.clone());
-            continue;
-        };
-        let rv = object["metadata"]["resourceVersion"]
-            .as_str()
-            .map(str::to_owned);
-        let uid = object["metadata"]["uid"].as_str().map(str::to_owned);
-        let intent = recorded.applied_value().unwrap_or(Value::Null);
-        let (compared, seen) = comparable(&intent, object);
-        let paths = sisyphus_diff::drift::drifted_paths(&compared, &seen);
-        let mut row = recorded.clone();
-        row.uid = uid;
-        row.resource_version = rv;
-        if paths.is_empty() {
-            if row == *recorded {
-                unchanged += 1;
-                continue;
+        match refreshed(recorded, live.get(&id)) {
+            Refreshed::Gone => {
+                store.remove(&lock, &id).await?;
+                deleted.push(recorded.key.clone());
             }
-            unchanged += 1;
-        } else {
-            let projected = masked(&sisyphus_diff::drift::project(&compared, &seen));
-            row.applied = canonical_json(&projected);
-            row.applied_hash = intent_hash(&projected);
-            drifted.push((recorded.key.clone(), paths));
+            Refreshed::Same => unchanged += 1,
+            Refreshed::Moved(mut row) => {
+                row.push_id = push_id;
+                store.record(&lock, &row).await?;
+                unchanged += 1;
+            }
+            Refreshed::Drifted(mut row, paths) => {
+                row.push_id = push_id;
+                store.record(&lock, &row).await?;
+                drifted.push((recorded.key.clone(), paths));
+            }
         }
-        row.push_id = push_id;
-        store.record(&lock, &row).await?;
     }
     let counts: BTreeMap<Action, usize> = [
         (Action::Delete, deleted.len()),
@@ -181,26 +149,6 @@ fn list_scope(key: &ObjectKey) -> ListScope {
         kind: key.kind.clone(),
         namespace: key.namespace.clone(),
     }
-}
-
-/// The intent and the live object in a form that compares: for Secrets, `stringData` keys
-/// count as `data` keys (the API server moves them there) and only key names are compared.
-fn comparable(intent: &Value, live: &Value) -> (Value, Value) {
-    if !holds_secrets(intent) {
-        return (intent.clone(), live.clone());
-    }
-    let mut want = intent.clone();
-    let keys = secret_keys(intent);
-    if let Some(map) = want.as_object_mut() {
-        map.remove("stringData");
-        map.remove("data");
-        if !keys.is_empty() {
-            let data: serde_json::Map<String, Value> =
-                keys.into_iter().map(|k| (k, json!(MASK))).collect();
-            map.insert("data".to_owned(), Value::Object(data));
-        }
-    }
-    (masked(&want), masked(live))
 }
 
 fn show(

@@ -1,11 +1,13 @@
 // Command kube-testenv runs a real Kubernetes control plane (etcd, kube-apiserver,
-// kube-controller-manager) on loopback for tests.
+// kube-controller-manager) on loopback for tests, and carries kubectl from the same
+// Kubernetes module for tests, benchmarks and the demo.
 //
 // It is one multi-call binary:
 //
 //	kube-testenv up --name <context> --dir <dir>   start a cluster, print one JSON line when ready
 //	kube-testenv apiserver <flags>                  kube-apiserver (re-executed by `up`)
 //	kube-testenv controller-manager <flags>         kube-controller-manager (re-executed by `up`)
+//	kube-testenv kubectl <args>                     kubectl of the same Kubernetes version
 //
 // `up` owns <dir>: etcd data, PKI, kubeconfig and the logs of all three components. It
 // touches nothing else on the machine except loopback ports.
@@ -24,6 +26,7 @@ const usage = `usage:
   kube-testenv up --name <context> --dir <dir> [--keep-dir]
   kube-testenv apiserver <kube-apiserver flags>
   kube-testenv controller-manager <kube-controller-manager flags>
+  kube-testenv kubectl <kubectl args>
 `
 
 func main() {
@@ -38,6 +41,8 @@ func main() {
 		os.Exit(runCobra(apiserver.NewAPIServerCommand(), os.Args[2:]))
 	case "controller-manager":
 		os.Exit(runCobra(kcm.NewControllerManagerCommand(), os.Args[2:]))
+	case "kubectl":
+		os.Exit(runKubectl(os.Args[2:]))
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 	default:

@@ -7,6 +7,28 @@ use crate::diag::location;
 use crate::schema::{Cx, mapping};
 use crate::yaml::{JsonError, Node, Value};
 
+/// What `name` should have been, when it is not a valid `metadata.name` (issue #11, item 8):
+/// RBAC objects (`rbac.authorization.k8s.io`) take any path segment name (`system:admin`),
+/// everything else a DNS-1123 subdomain, as the API server checks them.
+fn bad_object_name(api_version: Option<&str>, name: &str) -> Option<&'static str> {
+    let rbac = api_version.is_some_and(|v| v.starts_with("rbac.authorization.k8s.io/"));
+    if rbac {
+        let ok = name.len() <= 253
+            && name != "."
+            && name != ".."
+            && !name.contains(['/', '%'])
+            && !name.chars().any(|c| c.is_control() || c.is_whitespace());
+        return (!ok).then_some(
+            "a name of at most 253 characters without `/`, `%`, spaces or control characters, \
+             not `.` or `..`",
+        );
+    }
+    (!sisyphus_core::names::is_dns1123_subdomain(name)).then_some(
+        "a DNS-1123 subdomain: at most 253 lowercase letters, digits, `-` and `.`, starting and \
+         ending with a letter or digit",
+    )
+}
+
 /// One raw object, or `None` after reporting what is missing.
 pub(crate) fn parse_object(cx: &mut Cx<'_>, node: &Node) -> Option<KubernetesObject> {
     let entries = match &node.value {
@@ -71,7 +93,18 @@ pub(crate) fn parse_object(cx: &mut Cx<'_>, node: &Node) -> Option<KubernetesObj
                 .find(|(k, _)| matches!(&k.value, Value::Str(s) if s == "name"))
                 .map(|(_, v)| v);
             match name.map(|n| (n, &n.value)) {
-                Some((_, Value::Str(s))) if !s.is_empty() => {}
+                Some((n, Value::Str(s))) if !s.is_empty() => {
+                    if let Some(expected) = bad_object_name(api_version.as_deref(), s) {
+                        cx.error(
+                            n.pos,
+                            format!(
+                                "invalid `metadata.name` `{}` of a Kubernetes object: expected {expected}",
+                                sisyphus_core::text::escape_line(s)
+                            ),
+                        );
+                        ok = false;
+                    }
+                }
                 Some((n, _)) => {
                     cx.error(
                         n.pos,

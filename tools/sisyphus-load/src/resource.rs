@@ -406,10 +406,12 @@ fn app_config(
     });
     let image = config.required(cx, "image", &what).and_then(|n| {
         let image = nonempty_string(cx, n, "the config image `config.image`")?;
-        if image.chars().any(char::is_whitespace) {
+        // What resolve and render refuse, refused here (issue #11, items 8 and 15); the error
+        // never repeats credentials.
+        if let Err(e) = image.parse::<sisyphus_oci::reference::Reference>() {
             cx.error(
                 n.pos,
-                format!("invalid config image reference `{image}`: it contains whitespace"),
+                format!("invalid config image reference `{}`: {}", e.found, e.reason),
             );
             return None;
         }

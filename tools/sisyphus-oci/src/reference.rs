@@ -94,10 +94,24 @@ impl FromStr for Reference {
     type Err = ReferenceError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if let Some(redacted) = credentials(s) {
+            return Err(ReferenceError {
+                found: redacted,
+                reason: "credentials are not allowed in image references (they would be stored \
+                         and shown); remove them and log in with `docker login <registry>` or \
+                         `podman login <registry>`"
+                    .to_owned(),
+            });
+        }
         let err = |reason: &str| ReferenceError {
-            found: s.to_owned(),
+            found: sisyphus_core::text::escape_line(s).into_owned(),
             reason: reason.to_owned(),
         };
+        if s.contains("://") {
+            return Err(err(
+                "expected `[host[:port]/]repository[:tag][@digest]`, without a URL scheme",
+            ));
+        }
         let (rest, digest) = match s.rsplit_once('@') {
             Some((rest, d)) => (
                 rest,
@@ -155,6 +169,26 @@ impl FromStr for Reference {
             digest,
         })
     }
+}
+
+/// When `s` starts with credentials (`user:password@registry/...`), `s` with them replaced by
+/// `****`; the password is never kept.
+fn credentials(s: &str) -> Option<String> {
+    let rest = s.split_once("://").map_or(s, |(_, rest)| rest);
+    let at = rest.find('@')?;
+    let before = &rest[..at];
+    let after = &rest[at + 1..];
+    let looks_like_digest = after.split_once(':').is_some_and(|(alg, hex)| {
+        !alg.is_empty()
+            && !hex.contains('/')
+            && alg
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"+._-".contains(&b))
+    });
+    if before.contains('/') || looks_like_digest {
+        return None;
+    }
+    Some(format!("****@{}", sisyphus_core::text::escape_line(after)))
 }
 
 fn is_tag(t: &str) -> bool {

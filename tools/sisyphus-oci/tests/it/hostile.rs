@@ -191,3 +191,24 @@ fn read_dir_reads_back_every_file_write_dir_wrote() {
     image.write_dir(dir.path()).unwrap();
     assert_eq!(ConfigImage::read_dir(dir.path()).unwrap(), image);
 }
+
+#[test]
+fn credentials_in_a_reference_are_refused_and_never_echoed() {
+    // Issue #11, item 15: `user:password@registry/...` was echoed in errors.
+    for text in [
+        "bob:hunter2@reg.example/team/cfg:v1",
+        "https://bob:hunter2@reg.example/team/cfg",
+        "bob:hunter2@reg.example",
+    ] {
+        let err = text
+            .parse::<sisyphus_oci::reference::Reference>()
+            .unwrap_err();
+        let msg = err.to_string();
+        assert!(!msg.contains("hunter2"), "{msg}");
+        assert!(msg.contains("docker login"), "{msg}");
+    }
+    // Digests still parse.
+    "busybox@sha256:a130de16c89c07a0a0061fce19a0cb78a30210dad3218a49379e6a8735eb19a1"
+        .parse::<sisyphus_oci::reference::Reference>()
+        .unwrap();
+}

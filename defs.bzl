@@ -5,7 +5,8 @@
 - `sisyphus_image`: a plain one-layer image from files (examples and tests);
 - the rules the macros create, for direct use: `sisyphus_push`, `sisyphus_plan`,
   `sisyphus_runner`, `sisyphus_environment_test`;
-- the providers `SisyphusPushableInfo` and `SisyphusEnvironmentInfo`.
+- `sisyphus_toolchain`, to register binaries of your own (the tools repository registers one);
+- the providers `SisyphusPushableInfo`, `SisyphusEnvironmentInfo` and `SisyphusToolchainInfo`.
 """
 
 load("//rules:environment.bzl", _sisyphus_environment = "sisyphus_environment")
@@ -16,6 +17,7 @@ load("//rules:providers.bzl", _SisyphusEnvironmentInfo = "SisyphusEnvironmentInf
 load("//rules:push.bzl", _sisyphus_push = "sisyphus_push")
 load("//rules:pushable.bzl", _sisyphus_pushable = "sisyphus_pushable")
 load("//rules:runner.bzl", _sisyphus_runner = "sisyphus_runner")
+load("//rules:toolchain.bzl", _SisyphusToolchainInfo = "SisyphusToolchainInfo", _sisyphus_toolchain = "sisyphus_toolchain")
 
 sisyphus_environment = _sisyphus_environment
 sisyphus_environment_test = _sisyphus_environment_test
@@ -24,5 +26,7 @@ sisyphus_plan = _sisyphus_plan
 sisyphus_push = _sisyphus_push
 sisyphus_pushable = _sisyphus_pushable
 sisyphus_runner = _sisyphus_runner
+sisyphus_toolchain = _sisyphus_toolchain
 SisyphusEnvironmentInfo = _SisyphusEnvironmentInfo
 SisyphusPushableInfo = _SisyphusPushableInfo
+SisyphusToolchainInfo = _SisyphusToolchainInfo

@@ -1,6 +1,7 @@
 """`sisyphus_environment_test`: `bazel test` that every config of an environment renders."""
 
 load("//rules:providers.bzl", "SisyphusEnvironmentInfo")
+load("//rules:toolchain.bzl", "TOOLCHAIN_TYPE", "toolchain_tools")
 load("//rules/private:script.bzl", "RUNFILES_PREAMBLE")
 load("//rules/private:util.bzl", "image_rewrite_sed", "package_relative_path", "runfiles_path", "shell_quote")
 
@@ -31,12 +32,6 @@ _ATTRS = {
     "_skip_unmapped": attr.label(
         default = Label("//rules/private:skip_unmapped.awk"),
         allow_single_file = True,
-    ),
-    "_sisyphus": attr.label(
-        default = Label("@dev_april_sisyphus_tools//:sisyphus"),
-        executable = True,
-        allow_single_file = True,
-        cfg = "target",
     ),
 }
 
@@ -74,7 +69,8 @@ fi
 
 def _impl(ctx):
     env = ctx.attr.environment[SisyphusEnvironmentInfo]
-    sisyphus = ctx.executable._sisyphus
+    tools = toolchain_tools(ctx)
+    sisyphus = tools.sisyphus
     script = ctx.actions.declare_file(ctx.label.name + ".sh")
     sed_file = ctx.actions.declare_file(ctx.label.name + ".sed")
     sed = []
@@ -124,12 +120,13 @@ fi
 echo "ok: every config of {label} renders ($(grep -o '"kind"' "$work/objects.json" | wc -l) objects)"
 """.format(label = str(ctx.attr.environment.label))
     ctx.actions.write(script, content, is_executable = True)
-    runfiles = ctx.runfiles(files = [sisyphus, sed_file, ctx.file._skip_unmapped] + env.srcs + layouts)
+    runfiles = ctx.runfiles(files = [sisyphus, sed_file, ctx.file._skip_unmapped] + env.srcs + layouts).merge(tools.sisyphus_runfiles)
     return [DefaultInfo(executable = script, runfiles = runfiles)]
 
 sisyphus_environment_test = rule(
     doc = _DOC,
     implementation = _impl,
     attrs = _ATTRS,
+    toolchains = [TOOLCHAIN_TYPE],
     test = True,
 )

@@ -1,5 +1,7 @@
 """`sisyphus_image`: a plain one-layer OCI image layout from files (examples and tests)."""
 
+load("//rules:toolchain.bzl", "TOOLCHAIN_TYPE", "toolchain_tools")
+
 _DOC = """\
 Builds a plain one-layer OCI image layout directory (`oci-layout`, `index.json`, `blobs/`) from
 files, with `sisyphus-packer image`: byte-for-byte reproducible, no network. It stands in for
@@ -41,12 +43,6 @@ _ATTRS = {
     "workdir": attr.string(
         doc = "The working directory of the image config.",
     ),
-    "_packer": attr.label(
-        default = Label("@dev_april_sisyphus_tools//:sisyphus-packer"),
-        executable = True,
-        allow_single_file = True,
-        cfg = "exec",
-    ),
 }
 
 def _impl(ctx):
@@ -77,7 +73,7 @@ def _impl(ctx):
         inputs.append(ctx.file.base)
         args.add("--base", ctx.file.base.path)
     ctx.actions.run(
-        executable = ctx.executable._packer,
+        executable = toolchain_tools(ctx).packer,
         arguments = [args],
         inputs = inputs,
         outputs = [layout, digest],
@@ -90,4 +86,5 @@ sisyphus_image = rule(
     doc = _DOC,
     implementation = _impl,
     attrs = _ATTRS,
+    toolchains = [TOOLCHAIN_TYPE],
 )

@@ -1,6 +1,7 @@
 """`sisyphus_plan`: a production folder loaded into a plan file by a build action."""
 
 load("//rules:providers.bzl", "SisyphusEnvironmentInfo", "SisyphusPushableInfo")
+load("//rules:toolchain.bzl", "TOOLCHAIN_TYPE", "toolchain_tools")
 load("//rules/private:util.bzl", "image_rewrite_sed", "package_relative_path", "shell_quote")
 
 _DOC = """\
@@ -41,12 +42,6 @@ _ATTRS = {
         doc = "The production folder's files, all in this package.",
         allow_files = True,
         mandatory = True,
-    ),
-    "_packer": attr.label(
-        default = Label("@dev_april_sisyphus_tools//:sisyphus-packer"),
-        executable = True,
-        allow_single_file = True,
-        cfg = "exec",
     ),
 }
 
@@ -119,7 +114,7 @@ def _impl(ctx):
     script += copy
     script += rewrite_script("copy", rewrites)
     script += 'status=0\n{packer} plan --monitor-directory "$copy" -o {plan} 2> "$copy.stderr" || status=$?\n'.format(
-        packer = shell_quote(ctx.executable._packer.path),
+        packer = shell_quote(toolchain_tools(ctx).packer.path),
         plan = shell_quote(plan.path),
     )
 
@@ -129,7 +124,7 @@ def _impl(ctx):
     ctx.actions.run_shell(
         command = script,
         inputs = inputs,
-        tools = [ctx.executable._packer],
+        tools = [toolchain_tools(ctx).packer],
         outputs = [plan],
         mnemonic = "SisyphusPlan",
         progress_message = "Loading production folder %s" % ctx.label,
@@ -151,4 +146,5 @@ sisyphus_plan = rule(
     doc = _DOC,
     implementation = _impl,
     attrs = _ATTRS,
+    toolchains = [TOOLCHAIN_TYPE],
 )

@@ -1,6 +1,7 @@
 """`sisyphus_push`: the runner that pushes a pushable's binary and config images."""
 
 load("//rules:providers.bzl", "SisyphusPushableInfo")
+load("//rules:toolchain.bzl", "TOOLCHAIN_TYPE", "toolchain_tools")
 load("//rules/private:script.bzl", "RUNFILES_PREAMBLE")
 load("//rules/private:util.bzl", "runfiles_path", "shell_quote")
 
@@ -24,12 +25,6 @@ _ATTRS = {
         providers = [SisyphusPushableInfo],
         mandatory = True,
     ),
-    "_sisyphus": attr.label(
-        default = Label("@dev_april_sisyphus_tools//:sisyphus"),
-        executable = True,
-        allow_single_file = True,
-        cfg = "target",
-    ),
 }
 
 def _refs(repository, tags):
@@ -45,7 +40,8 @@ def _push_line(ctx, layout, repository, tags):
 
 def _impl(ctx):
     info = ctx.attr.pushable[SisyphusPushableInfo]
-    sisyphus = ctx.executable._sisyphus
+    tools = toolchain_tools(ctx)
+    sisyphus = tools.sisyphus
     script = ctx.actions.declare_file(ctx.label.name + ".sh")
     content = RUNFILES_PREAMBLE
     content += "sisyphus=\"$(rf {})\"\n".format(shell_quote(runfiles_path(ctx, sisyphus)))
@@ -55,12 +51,13 @@ def _impl(ctx):
     content += "echo 'pushing the config image' >&2\n"
     content += _push_line(ctx, info.config_image, info.config_repository, info.remote_tags)
     ctx.actions.write(script, content, is_executable = True)
-    runfiles = ctx.runfiles(files = [sisyphus, info.binary_image, info.config_image])
+    runfiles = ctx.runfiles(files = [sisyphus, info.binary_image, info.config_image]).merge(tools.sisyphus_runfiles)
     return [DefaultInfo(executable = script, runfiles = runfiles)]
 
 sisyphus_push = rule(
     doc = _DOC,
     implementation = _impl,
     attrs = _ATTRS,
+    toolchains = [TOOLCHAIN_TYPE],
     executable = True,
 )

@@ -2,6 +2,7 @@
 
 load("//rules:providers.bzl", "SisyphusPushableInfo")
 load("//rules:push.bzl", "sisyphus_push")
+load("//rules:toolchain.bzl", "TOOLCHAIN_TYPE", "toolchain_tools")
 load("//rules/private:util.bzl", "expand_make_variables", "repo_relative_path")
 
 _DOC = """\
@@ -58,12 +59,6 @@ _ATTRS = {
     "remote_tags": attr.string_list(
         doc = "Tags both images get when pushed; empty: pushed by digest only.",
     ),
-    "_packer": attr.label(
-        default = Label("@dev_april_sisyphus_tools//:sisyphus-packer"),
-        executable = True,
-        allow_single_file = True,
-        cfg = "exec",
-    ),
 }
 
 def _impl(ctx):
@@ -96,7 +91,7 @@ def _impl(ctx):
     args.add("--entrypoint", entrypoint)
     args.add("--files-from", argfile.path)
     ctx.actions.run(
-        executable = ctx.executable._packer,
+        executable = toolchain_tools(ctx).packer,
         arguments = [args],
         inputs = [argfile, ctx.file.binary_image] + files.values(),
         outputs = [layout, digest],
@@ -119,6 +114,7 @@ sisyphus_pushable_rule = rule(
     doc = _DOC,
     implementation = _impl,
     attrs = _ATTRS,
+    toolchains = [TOOLCHAIN_TYPE],
 )
 
 def sisyphus_pushable(name, config_srcs = None, **kwargs):

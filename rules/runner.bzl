@@ -1,6 +1,7 @@
 """`sisyphus_runner`: `bazel run` targets that diff or push an environment's plan."""
 
 load("//rules:providers.bzl", "SisyphusEnvironmentInfo")
+load("//rules:toolchain.bzl", "TOOLCHAIN_TYPE", "toolchain_tools")
 load("//rules/private:script.bzl", "RUNFILES_PREAMBLE")
 load("//rules/private:util.bzl", "runfiles_path", "shell_quote")
 
@@ -30,17 +31,12 @@ _ATTRS = {
         providers = [SisyphusEnvironmentInfo],
         mandatory = True,
     ),
-    "_sisyphus": attr.label(
-        default = Label("@dev_april_sisyphus_tools//:sisyphus"),
-        executable = True,
-        allow_single_file = True,
-        cfg = "target",
-    ),
 }
 
 def _impl(ctx):
     env = ctx.attr.environment[SisyphusEnvironmentInfo]
-    sisyphus = ctx.executable._sisyphus
+    tools = toolchain_tools(ctx)
+    sisyphus = tools.sisyphus
     script = ctx.actions.declare_file(ctx.label.name + ".sh")
     content = RUNFILES_PREAMBLE
     content += "sisyphus=\"$(rf {})\"\n".format(shell_quote(runfiles_path(ctx, sisyphus)))
@@ -53,11 +49,12 @@ def _impl(ctx):
         line += " --cluster " + shell_quote(c)
     content += line + ' "$@"\n'
     ctx.actions.write(script, content, is_executable = True)
-    return [DefaultInfo(executable = script, runfiles = ctx.runfiles(files = [sisyphus, env.plan]))]
+    return [DefaultInfo(executable = script, runfiles = ctx.runfiles(files = [sisyphus, env.plan]).merge(tools.sisyphus_runfiles))]
 
 sisyphus_runner = rule(
     doc = _DOC,
     implementation = _impl,
     attrs = _ATTRS,
+    toolchains = [TOOLCHAIN_TYPE],
     executable = True,
 )

@@ -337,7 +337,8 @@ fn secret_values_are_never_clobbered_nor_stored(dialect: Dialect) {
         assert_eq!(g.secret(EAST, "tokens").await["secret-token"], hand_set);
     });
 
-    // A new key in the files: added, the existing value kept.
+    // A push that writes the Secret (a new key in the files): the key is added, the existing
+    // value kept.
     g.edit(
         "secrets.yaml",
         "  secret-token: replace-me\n",
@@ -358,7 +359,14 @@ fn secret_values_are_never_clobbered_nor_stored(dialect: Dialect) {
         !text.contains("new-value-0815") && !text.contains(PLACEHOLDER),
         "{diff:#}"
     );
-    g.push(&[]);
+    let out = g.push_output(&[]);
+    crate::common::assert_success(&out);
+    for output in [&out.stdout, &out.stderr] {
+        let text = String::from_utf8_lossy(output);
+        for secret in [PLACEHOLDER, hand_set, "new-value-0815"] {
+            assert!(!text.contains(secret), "`{secret}` shown:\n{text}");
+        }
+    }
     block_on(async {
         assert_eq!(
             g.secret(EAST, "tokens").await,
@@ -555,6 +563,31 @@ fn a_held_lock_refuses_a_second_push(dialect: Dialect) {
         "{refused}"
     );
     assert_eq!(g.diff(&[]).0, 0);
+}
+
+#[test]
+fn a_push_without_yes_and_no_terminal_is_refused() {
+    let g = Ground::new("consent", Dialect::Sqlite);
+    let out = g
+        .run_command("push", &[])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("refusing to push without consent") && stderr.contains("--yes"),
+        "{stderr}"
+    );
+    block_on(async {
+        for c in CLUSTERS {
+            assert!(
+                !g.namespace_exists(c).await,
+                "applied in {c} without consent"
+            );
+        }
+    });
+    assert_eq!(block_on(g.push_rows()), 0);
 }
 
 /// A KubernetesYaml file of `n` ConfigMaps.

@@ -23,9 +23,9 @@ pub struct Preflight {
 
 /// Check `changes` against the clusters without writing anything: blocked changes, adoptions
 /// without consent, unreachable clusters, kinds a cluster does not serve, and a server-side
-/// dry-run of every object to be written. Objects whose namespace or CustomResourceDefinition
-/// this push creates cannot be dry-run (the API server needs them to exist) and are checked by
-/// discovery only when it can.
+/// dry-run of every object to be written. An object whose namespace this push creates is
+/// dry-run in `default` (the API server dry-runs nothing in a missing namespace); one of a kind
+/// a CustomResourceDefinition of this push defines cannot be checked before the CRD exists.
 ///
 /// # Errors
 ///
@@ -111,19 +111,45 @@ async fn check(
     if let Err(e) = cluster.kind(&key.group, &key.version, &key.kind).await {
         return Some(chain(&e));
     }
-    let object = &change.desired.as_ref()?.object;
-    if in_new_namespace || matches!(change.action, Action::Delete | Action::Recreate) {
+    if matches!(change.action, Action::Delete | Action::Recreate) {
         return None;
     }
+    let object = &change.desired.as_ref()?.object;
+    // The API server dry-runs nothing in a namespace that does not exist yet: such an object
+    // is dry-run in `default`, which every cluster has (its schema and fields are checked the
+    // same; nothing is persisted either way).
+    let moved;
+    let object = if in_new_namespace {
+        let mut copy = object.clone();
+        copy["metadata"]["namespace"] = Value::String("default".to_owned());
+        moved = copy;
+        &moved
+    } else {
+        object
+    };
     let result = if key.group.is_empty() && is_secret_kind(&key.version, &key.kind) {
         match change.action {
-            Action::Create => cluster.create_secret(object, true).await.map(|_| ()),
+            Action::Create => match cluster.create_secret(object, true).await {
+                // Only possible in `default`: the Secret's own namespace is new.
+                Err(sisyphus_cluster::Error::AlreadyExists { .. }) if in_new_namespace => Ok(()),
+                other => other.map(|_| ()),
+            },
             _ => cluster.add_secret_keys(object, true).await.map(|_| ()),
         }
     } else {
         cluster.apply(object, true).await.map(|_| ())
     };
-    result.err().map(|e| chain(&e))
+    result.err().map(|e| {
+        if in_new_namespace {
+            format!(
+                "{key} is refused by the API server (checked in namespace `default`, since its \
+                 own is created by this push): {}",
+                chain(&e)
+            )
+        } else {
+            chain(&e)
+        }
+    })
 }
 
 /// `(cluster, group, kind)` of every kind a CustomResourceDefinition created or changed in this

@@ -4,7 +4,7 @@
 use sisyphus_cluster::Applied;
 use sisyphus_core::change::{Action, Change};
 use sisyphus_core::secret::masked;
-use sisyphus_core::state::{RecordedObject, canonical_json, intent_hash};
+use sisyphus_core::state::{RecordedObject, intent_hash};
 
 /// The row for `change` after the API server accepted it with `applied`.
 pub(crate) fn recorded(change: &Change, applied: &Applied, push_id: i64) -> Option<RecordedObject> {
@@ -17,7 +17,7 @@ pub(crate) fn recorded(change: &Change, applied: &Applied, push_id: i64) -> Opti
     };
     Some(RecordedObject {
         key: change.key.clone(),
-        applied: canonical_json(&intent),
+        applied: intent.to_string(),
         applied_hash: intent_hash(&intent),
         uid: Some(applied.uid.clone()).filter(|u| !u.is_empty()),
         resource_version: Some(applied.resource_version.clone()).filter(|v| !v.is_empty()),

@@ -79,7 +79,8 @@ impl fmt::Display for ObjectId {
 pub struct RecordedObject {
     /// Its key, with the version it was last applied at.
     pub key: ObjectKey,
-    /// The applied intent as JSON text, masked ([`crate::secret::masked`]): Secret values are
+    /// The applied intent as JSON text in its declared key order (so a diff against the desired
+    /// object shows only what changed), masked ([`crate::secret::masked`]): Secret values are
     /// [`crate::secret::MASK`], never the values.
     pub applied: String,
     /// [`intent_hash`] of the applied intent (masked), to compare without parsing `applied`.
@@ -126,13 +127,22 @@ pub struct StateSnapshot {
 /// Diff hashes every desired object of a run, so the canonical form is written into one buffer
 /// with no allocation per node.
 pub fn intent_hash(object: &Value) -> String {
-    hex::encode(sha2::Sha256::digest(canonical_bytes(object)))
+    let digest = sha2::Sha256::digest(canonical_bytes(object));
+    let mut out = String::with_capacity(64);
+    for byte in digest {
+        out.push(char::from(HEX[usize::from(byte >> 4)]));
+        out.push(char::from(HEX[usize::from(byte & 0xf)]));
+    }
+    out
 }
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// `object` as JSON with mapping keys sorted at every level and no whitespace.
 pub fn canonical_json(object: &Value) -> String {
-    // Only JSON text and whole UTF-8 strings are written, so this is never lossy.
-    String::from_utf8_lossy(&canonical_bytes(object)).into_owned()
+    // Only JSON text and whole UTF-8 strings are written, so the lossy path is never taken.
+    String::from_utf8(canonical_bytes(object))
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 fn canonical_bytes(object: &Value) -> Vec<u8> {
@@ -189,7 +199,11 @@ fn write_canonical<'a>(
 /// A JSON string as serde_json writes it: `"`, `\\` and control characters escaped, the rest
 /// as is.
 fn write_json_string(text: &str, out: &mut Vec<u8>) {
-    if text.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+    // No early exit: the compiler vectorizes the whole scan, and most strings are short.
+    let plain = !text.bytes().fold(false, |any, b| {
+        any | (b < 0x20) | (b == b'"') | (b == b'\\')
+    });
+    if plain {
         out.push(b'"');
         out.extend_from_slice(text.as_bytes());
         out.push(b'"');

@@ -96,7 +96,10 @@ fn recorded_change(
 ) -> Change {
     let same_version = key.version == recorded.key.version;
     let same_config = desired.config == recorded.config;
-    if same_version && same_config && masked_hash(&desired.object) == recorded.applied_hash {
+    // The config origin alone is not a change: an object whose masked intent is the same (a
+    // Service, when only the config image behind its Deployment moved) has nothing to apply.
+    // A Deployment's or CronJob's intent names its pinned images, so a retag changes it.
+    if same_version && masked_hash(&desired.object) == recorded.applied_hash {
         return Change {
             key,
             action: Action::Unchanged,

@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value, json};
 use sisyphus_core::secret::{MASK, SECRET_VALUE_FIELDS, holds_secrets, masked, secret_keys};
-use sisyphus_core::state::{RecordedObject, canonical_json, intent_hash};
+use sisyphus_core::state::{RecordedObject, intent_hash};
 
 /// What refresh found for one tracked object.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -44,7 +44,7 @@ pub fn refreshed(recorded: &RecordedObject, live: Option<&Value>) -> Refreshed {
     let paths = drifted_paths(&want, &have);
     if !paths.is_empty() {
         let intent = masked(&project(&want, &have));
-        row.applied = canonical_json(&intent);
+        row.applied = intent.to_string();
         row.applied_hash = intent_hash(&intent);
         return Refreshed::Drifted(row, paths);
     }
@@ -169,7 +169,7 @@ mod tests {
                 namespace: Some("ns".into()),
                 name: "n".into(),
             },
-            applied: canonical_json(intent),
+            applied: intent.to_string(),
             applied_hash: intent_hash(intent),
             uid: Some("u".into()),
             resource_version: Some(rv.into()),

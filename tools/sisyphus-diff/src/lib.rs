@@ -10,13 +10,15 @@
 //! The rules, in order:
 //!
 //! 1. A desired object matches the recorded one with the same [`ObjectId`] (the key without the
-//!    version). It is [`Action::Unchanged`] when the hash of its masked intent, its config origin
-//!    and its version all equal the recorded ones; `recorded.applied` is not parsed then, so a
-//!    no-op over thousands of objects costs a few milliseconds.
+//!    version). It is [`Action::Unchanged`] when the hash of its masked intent and its version
+//!    equal the recorded ones (the config origin alone is not a change: a Service next to a
+//!    retagged Deployment has nothing to apply, while the Deployment's intent names its pinned
+//!    images); `recorded.applied` is not parsed then, so a no-op over thousands of objects costs
+//!    a few milliseconds.
 //! 2. Not recorded: [`Action::Adopt`] when the cluster has it (a Namespace is adopted without
 //!    `--adopt`; its reason says "existing namespace"), else [`Action::Create`].
 //! 3. Recorded but different: [`Action::Update`], with reasons for what a YAML diff does not
-//!    show well: a config or binary image that moved (a retag with no YAML change), Secret keys
+//!    show well: the config or binary image it moved between, Secret keys
 //!    added or no longer declared (values are masked on both sides, so a value changed in the
 //!    files is not a change), an apiVersion move.
 //! 4. Immutable fields, one file per kind under `kinds/`, are compared only for changed objects:

@@ -92,3 +92,24 @@ pub enum AppCommand {
     /// Pull a config image and run its binary image with podman.
     RunImage(commands::app_run_image::Args),
 }
+
+/// The exit code of a command line clap refused: 0 for `--help` and `--version`, 2 for a usage
+/// error, except under `sisyphus diff`, whose 2 means "changes found": there a usage error is
+/// 1, so a typo in CI never reads as changes.
+pub fn usage_exit_code(
+    err: &clap::Error,
+    args: impl IntoIterator<Item = std::ffi::OsString>,
+) -> u8 {
+    if err.exit_code() == 0 {
+        return 0;
+    }
+    let command = args
+        .into_iter()
+        .skip(1)
+        .find(|a| !a.to_string_lossy().starts_with('-'));
+    if command.is_some_and(|c| c == "diff") {
+        1
+    } else {
+        2
+    }
+}

@@ -5,6 +5,11 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    let cli = sisyphus::cli::Cli::parse();
-    sisyphus::run(cli).into()
+    match sisyphus::cli::Cli::try_parse() {
+        Ok(cli) => sisyphus::run(cli).into(),
+        Err(err) => {
+            let _ = err.print();
+            ExitCode::from(sisyphus::cli::usage_exit_code(&err, std::env::args_os()))
+        }
+    }
 }

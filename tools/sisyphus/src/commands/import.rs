@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use sisyphus_core::change::Action;
 use sisyphus_core::desired::{DesiredObject, ObjectKey};
 use sisyphus_core::live::ListScope;
-use sisyphus_core::state::{ObjectId, RecordedObject, canonical_json, intent_hash};
+use sisyphus_core::state::{ObjectId, RecordedObject, intent_hash};
 use sisyphus_state::{Operation, Outcome, PushInfo};
 
 use crate::ExitStatus;
@@ -118,7 +118,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitStatus> {
                     &lock,
                     &RecordedObject {
                         key: key.clone(),
-                        applied: canonical_json(&intent),
+                        applied: intent.to_string(),
                         applied_hash: intent_hash(&intent),
                         uid: object["metadata"]["uid"].as_str().map(str::to_owned),
                         resource_version: object["metadata"]["resourceVersion"]

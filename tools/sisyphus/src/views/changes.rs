@@ -7,7 +7,7 @@ use console::Style;
 use serde_json::{Value, json};
 use sisyphus_core::change::{Action, Change, ChangeSet};
 use sisyphus_core::desired::ObjectKey;
-use sisyphus_diff::text::{Tag, change_diff_lines};
+use sisyphus_diff::text::{Tag, change_diff, change_diff_lines};
 
 /// The JSON schema version of [`json`].
 pub const JSON_VERSION: u64 = 1;
@@ -133,10 +133,6 @@ fn change_json(change: &Change) -> Value {
         .map(|c| json!({"config_image": c.config_image, "binary_image": c.binary_image}));
     v["config"] = json!(origin);
     v["recorded_config"] = json!(before);
-    let diff: String = change_diff_lines(change)
-        .into_iter()
-        .map(|(_, line)| line)
-        .collect();
-    v["diff"] = json!(diff);
+    v["diff"] = json!(change_diff(change));
     v
 }

@@ -19,6 +19,61 @@ pub(crate) enum ReadError {
     Io(std::io::Error),
     /// The bytes are not UTF-8.
     NotUtf8,
+    /// The path is not a regular file inside its folder: what is wrong.
+    Refused(String),
+}
+
+/// The one rule for every file load opens (issue #11, items 9 and 11): after following
+/// symlinks it is a regular file (a FIFO would hang the read, a device never ends) and it stays
+/// where it is written: a file of a namespace folder (`web/...`) inside that folder, a file at
+/// the root (`clusters.yaml`) directly in the root. Checked before the file is opened.
+fn check_openable(root: &Path, rel: &str) -> Result<(), String> {
+    let path = root.join(rel);
+    let meta = match fs_err::metadata(&path) {
+        Ok(meta) => meta,
+        // Missing files and broken links: the read reports them.
+        Err(_) => return Ok(()),
+    };
+    if !meta.is_file() {
+        let kind = file_kind(&meta.file_type());
+        return Err(format!("`{rel}` is {kind}, expected a regular YAML file"));
+    }
+    let canonical = fs_err::canonicalize(&path).map_err(|e| e.to_string())?;
+    let root_canonical = fs_err::canonicalize(root).map_err(|e| e.to_string())?;
+    match rel.split_once('/') {
+        Some((folder, _)) => {
+            let boundary = fs_err::canonicalize(root.join(folder)).map_err(|e| e.to_string())?;
+            if !canonical.starts_with(&boundary) {
+                return Err(format!(
+                    "`{rel}` leads through a symlink outside the namespace folder `{folder}/`"
+                ));
+            }
+        }
+        None => {
+            if canonical.parent() != Some(root_canonical.as_path()) {
+                return Err(format!(
+                    "`{rel}` leads through a symlink outside the root of the monitored directory"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// What a message calls a non-regular file.
+pub(crate) fn file_kind(t: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt as _;
+    if t.is_dir() {
+        "a directory"
+    } else if t.is_fifo() {
+        "a named pipe (FIFO)"
+    } else if t.is_socket() {
+        "a socket"
+    } else if t.is_block_device() || t.is_char_device() {
+        "a device"
+    } else {
+        "not a regular file"
+    }
 }
 
 impl Inputs {
@@ -46,6 +101,7 @@ impl Inputs {
         let bytes = match self.files.entry(rel.to_string()) {
             Entry::Occupied(entry) => entry.into_mut(),
             Entry::Vacant(entry) => {
+                check_openable(&self.root, rel).map_err(ReadError::Refused)?;
                 entry.insert(fs_err::read(self.root.join(rel)).map_err(ReadError::Io)?)
             }
         };

@@ -156,7 +156,20 @@ impl Loader {
 
     fn load_folder(&mut self, name: &str) {
         let index = format!("{name}/{INDEX}");
-        let index_exists = self.root.join(&index).is_file();
+        // Any kind of file counts (reading it says what is wrong with it); a folder that cannot
+        // be read is said to be unreadable, not to have no `index.yaml` (issue #11, item 17).
+        let index_exists = match fs_err::symlink_metadata(self.root.join(&index)) {
+            Ok(_) => true,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+            Err(e) => {
+                self.diags.error(
+                    name,
+                    TOP,
+                    format!("failed to read namespace folder `{name}/`: {}", e.kind()),
+                );
+                return;
+            }
+        };
         let report_file = if index_exists {
             index.clone()
         } else {
@@ -244,6 +257,10 @@ impl Loader {
             Err(ReadError::NotUtf8) => {
                 self.diags
                     .error(file, TOP, format!("`{file}` is not UTF-8 text"));
+                return None;
+            }
+            Err(ReadError::Refused(reason)) => {
+                self.diags.error(file, TOP, reason);
                 return None;
             }
         };

@@ -2,5 +2,6 @@
 
 mod bad_input;
 mod example;
+mod files;
 mod folders;
 mod yaml_limits;

@@ -267,6 +267,11 @@ impl Cluster {
                 .and_then(|labels| labels.get(MANAGED_BY_LABEL))
                 .cloned(),
             terminating: metadata.deletion_timestamp.is_some(),
+            written_by_sisyphus: metadata
+                .managed_fields
+                .iter()
+                .flatten()
+                .any(|entry| entry.manager.as_deref() == Some(FIELD_MANAGER)),
             secret_keys,
         };
         (key, object)

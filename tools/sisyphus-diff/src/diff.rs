@@ -231,6 +231,21 @@ fn unrecorded_change(key: ObjectKey, desired: DesiredObject, live: Option<&LiveO
             reasons: Vec::new(),
         };
     };
+    if live.written_by_sisyphus && !live.terminating {
+        // Applied by an earlier push that was killed before it recorded the object: that push
+        // meant to create it, so this one finishes the job (no `--adopt` needed).
+        return Change {
+            key,
+            action: Action::Update,
+            desired: Some(desired),
+            recorded: None,
+            reasons: vec![
+                "written by Sisyphus but not recorded (a push interrupted after applying it): \
+                 taken over"
+                    .to_owned(),
+            ],
+        };
+    }
     let mut reasons = Vec::new();
     if is_namespace(&key.group, &key.kind) {
         reasons.push("existing namespace: adopted as it is, without `--adopt`".to_owned());

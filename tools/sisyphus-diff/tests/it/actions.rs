@@ -239,3 +239,37 @@ fn odd_objects_do_not_panic() {
     assert_eq!(set.changes.len(), 3);
     assert!(set.changes.iter().all(|c| c.action == Action::Update));
 }
+
+/// A push killed between applying an object and recording it: the next push takes it over as
+/// an update, without `--adopt` (#8: a killed push converges on the next).
+#[test]
+fn an_object_sisyphus_wrote_but_did_not_record_is_taken_over() {
+    let objects = desired()
+        .object("prod", config_map("web", "settings", &[("a", "1")]))
+        .build();
+    let written = live()
+        .with(
+            &key("prod", "v1", "ConfigMap", Some("web"), "settings"),
+            LiveObject {
+                written_by_sisyphus: true,
+                ..LiveObject::default()
+            },
+        )
+        .build();
+    let set = run(objects.clone(), &state().build(), &written);
+    let taken = change(&set, "ConfigMap", "settings");
+    assert_eq!(taken.action, Action::Update);
+    assert!(
+        taken.reasons[0].contains("not recorded"),
+        "{:?}",
+        taken.reasons
+    );
+    let by_hand = live()
+        .with(
+            &key("prod", "v1", "ConfigMap", Some("web"), "settings"),
+            LiveObject::default(),
+        )
+        .build();
+    let set = run(objects, &state().build(), &by_hand);
+    assert_eq!(change(&set, "ConfigMap", "settings").action, Action::Adopt);
+}

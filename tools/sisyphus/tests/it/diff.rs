@@ -249,6 +249,26 @@ fn an_untracked_object_is_adopted_only_with_adopt() {
         }
     });
     assert_eq!(g.diff(&[]).0, 0);
+
+    // Everything goes from the files: the namespace Sisyphus created (west) is deleted, the
+    // one it adopted (east) is kept and forgotten.
+    std::fs::remove_dir_all(g.folder()).unwrap();
+    std::fs::remove_dir_all(g.production().join("global")).unwrap();
+    let (_, stderr) = g.push(&[]);
+    assert!(
+        stderr.contains(&format!("kept `{EAST}` v1 Namespace {}: Sisyphus did not create it", g.ns)),
+        "{stderr}"
+    );
+    block_on(async {
+        let ns: Api<Namespace> = Api::all(g.client(EAST).await);
+        let kept = ns.get(&g.ns).await.expect("adopted namespace kept");
+        assert!(kept.metadata.deletion_timestamp.is_none());
+        let ns: Api<Namespace> = Api::all(g.client(WEST).await);
+        if let Some(n) = ns.get_opt(&g.ns).await.unwrap() {
+            assert!(n.metadata.deletion_timestamp.is_some(), "west namespace not deleted");
+        }
+    });
+    assert_eq!(g.diff(&[]).0, 0);
 }
 
 #[test]

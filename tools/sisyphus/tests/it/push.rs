@@ -490,6 +490,15 @@ fn killed_midway(dialect: Dialect, name: &str, recover: &[&str]) {
                 .map(|r| (r.key.name.clone(), r.uid.clone().unwrap()))
                 .collect();
             assert_eq!(live, recorded, "{c}");
+            let versions = g.versions(c).await;
+            for r in snapshot.objects.values().filter(|r| r.key.cluster == c) {
+                let name = if r.key.kind == "Namespace" { &g.ns } else { &r.key.name };
+                assert!(
+                    versions.contains_key(&format!("{}/{name}", r.key.kind)),
+                    "recorded {:?} is not in {c}",
+                    r.key
+                );
+            }
         }
     });
 }

@@ -112,7 +112,7 @@ fn plan(args: &PlanArgs) -> anyhow::Result<()> {
         }
         Err(err) => return Err(err.into()),
     };
-    sisyphus_plan::write_file(&args.output, &plan)
+    sisyphus_plan::write_file_outside(&args.output, &plan, dir)
         .with_context(|| format!("failed to write the plan file `{}`", args.output.display()))
 }
 

@@ -22,17 +22,40 @@ pub fn write(plan: &Plan) -> Vec<u8> {
     convert::to_wire(plan).encode_to_vec()
 }
 
-/// Write `plan` to `path` atomically: the bytes go to a fresh temporary file in the same
-/// directory, which is then renamed over `path`. Readers see the old file or the new one, a
-/// failure leaves no temporary file behind, and concurrent writers never share a temporary
-/// name. The file gets mode 0666 minus the umask, like any other file written.
+/// Write `plan` to `path`. A regular file (or a path that does not exist yet) is written
+/// atomically: the bytes go to a fresh temporary file in the same directory, which is then
+/// renamed over it. Readers see the old file or the new one, a failure leaves no temporary file
+/// behind, and concurrent writers never share a temporary name. The file gets mode 0666 minus
+/// the umask, like any other file written. A symlink is followed (the file it points to is
+/// replaced, the link stays); anything else (a FIFO, `/dev/stdout`, a device) is written
+/// through, never replaced (issue #11, item 10).
 ///
 /// # Errors
 ///
-/// The temporary file cannot be created, written or renamed.
+/// The temporary file cannot be created, written or renamed; the target cannot be opened.
 pub fn write_file(path: &std::path::Path, plan: &Plan) -> std::io::Result<()> {
     use std::io::Write as _;
-    let parent = match path.parent() {
+    let bytes = write(plan);
+    // Follow symlinks: the target is what gets written.
+    let target = match std::fs::canonicalize(path) {
+        Ok(real) => real,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => path.to_path_buf(),
+        Err(e) => return Err(e),
+    };
+    if let Ok(meta) = std::fs::metadata(&target)
+        && !meta.is_file()
+    {
+        if meta.is_dir() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::IsADirectory,
+                format!("`{}` is a directory", path.display()),
+            ));
+        }
+        let mut out = std::fs::OpenOptions::new().write(true).open(&target)?;
+        out.write_all(&bytes)?;
+        return out.flush();
+    }
+    let parent = match target.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => std::path::Path::new("."),
     };
@@ -41,9 +64,39 @@ pub fn write_file(path: &std::path::Path, plan: &Plan) -> std::io::Result<()> {
         .prefix(".plan-")
         .permissions(mode)
         .tempfile_in(parent)?;
-    tmp.write_all(&write(plan))?;
-    tmp.persist(path).map_err(|e| e.error)?;
+    tmp.write_all(&bytes)?;
+    tmp.persist(&target).map_err(|e| e.error)?;
     Ok(())
+}
+
+/// [`write_file`], refusing a `path` that is an existing file inside `monitor_directory`
+/// (the folder the plan was loaded from): `plan -o` onto one of its own inputs overwrote it.
+///
+/// # Errors
+///
+/// [`std::io::ErrorKind::AlreadyExists`] for such a path, and what [`write_file`] returns.
+pub fn write_file_outside(
+    path: &std::path::Path,
+    plan: &Plan,
+    monitor_directory: &std::path::Path,
+) -> std::io::Result<()> {
+    if let (Ok(real), Ok(folder)) = (
+        std::fs::canonicalize(path),
+        std::fs::canonicalize(monitor_directory),
+    ) && real.starts_with(&folder)
+        && real.is_file()
+    {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::AlreadyExists,
+            format!(
+                "`{}` is a file inside the monitored directory `{}`, which the plan may have \
+                 been loaded from; refusing to overwrite it (write the plan elsewhere)",
+                path.display(),
+                monitor_directory.display()
+            ),
+        ));
+    }
+    write_file(path, plan)
 }
 
 /// Decode a plan file.

@@ -11,7 +11,7 @@ pub mod json;
 pub mod text;
 pub mod wire;
 
-pub use file::{VERSION, read, write, write_file};
+pub use file::{VERSION, read, write, write_file, write_file_outside};
 pub use sisyphus_core::production::Plan;
 
 /// Why a plan file could not be read.

@@ -11,3 +11,4 @@ mod push;
 mod render;
 mod run_config;
 mod run_image;
+mod state_commands;

@@ -13,10 +13,45 @@ use crate::Error;
 #[derive(Clone, Debug, Default)]
 pub struct HostEnv(pub BTreeMap<String, String>);
 
+/// The key under which [`HostEnv::from_vars_os`] records a variable set to a non-UTF-8 value
+/// (no real variable name holds a NUL).
+const NOT_UTF8: &str = "\0not-utf8\0";
+
 impl HostEnv {
-    /// The value of `name`, if set.
+    /// The value of `name`, if set (and UTF-8).
     pub fn get(&self, name: &str) -> Option<&str> {
+        if name.starts_with('\0') {
+            return None;
+        }
         self.0.get(name).map(String::as_str)
+    }
+
+    /// A snapshot of `vars` (`std::env::vars_os()`): UTF-8 names and values are kept, and a
+    /// UTF-8 name set to a non-UTF-8 value is remembered as such, so a config's variable set
+    /// that way is reported as not UTF-8 instead of "not set" (issue #11, item 17).
+    pub fn from_vars_os(
+        vars: impl IntoIterator<Item = (std::ffi::OsString, std::ffi::OsString)>,
+    ) -> HostEnv {
+        let mut map = BTreeMap::new();
+        for (name, value) in vars {
+            let Ok(name) = name.into_string() else {
+                continue;
+            };
+            match value.into_string() {
+                Ok(value) => {
+                    map.insert(name, value);
+                }
+                Err(_) => {
+                    map.insert(format!("{NOT_UTF8}{name}"), String::new());
+                }
+            }
+        }
+        HostEnv(map)
+    }
+
+    /// Whether `name` is set to a value that is not UTF-8 (see [`HostEnv::from_vars_os`]).
+    pub fn is_not_utf8(&self, name: &str) -> bool {
+        self.0.contains_key(&format!("{NOT_UTF8}{name}"))
     }
 }
 
@@ -59,6 +94,8 @@ pub enum MissingProblem {
     FileUnset,
     /// The FileVariable's env var names a file that does not exist.
     FileNotFound(String),
+    /// The env var is set, to a value that is not UTF-8.
+    NotUtf8,
 }
 
 impl fmt::Display for Missing {
@@ -75,6 +112,10 @@ impl fmt::Display for Missing {
             MissingProblem::FileUnset => write!(
                 f,
                 "`{env_var}` (FileVariable `{variable}`): not set, expected the path of a file"
+            ),
+            MissingProblem::NotUtf8 => write!(
+                f,
+                "`{env_var}` (variable `{variable}`): set, but its value is not UTF-8 text"
             ),
             MissingProblem::FileNotFound(path) => write!(
                 f,
@@ -231,6 +272,7 @@ fn read_variables(app: &Application, host: &HostEnv) -> Result<Variables, Error>
                 variables.strings.insert(name, value.to_owned());
                 continue;
             }
+            (_, None) if host.is_not_utf8(&env_var) => MissingProblem::NotUtf8,
             (Variable::String { .. }, None) => MissingProblem::StringUnset,
             (Variable::File { path, .. }, Some(host_path)) => match host_file(host_path) {
                 Some(absolute) => {
@@ -414,6 +456,27 @@ mod tests {
             "variables the config needs are not set in the environment:\n  \
              `GOOGLE_CREDENTIALS` (FileVariable `google-credentials`): not set, expected the path of a file\n  \
              `SECRET_TOKEN` (StringVariable `secret-token`): not set"
+        );
+    }
+
+    /// Issue #11, item 17: a value that is not UTF-8 was reported as "not set".
+    #[test]
+    fn a_non_utf8_value_is_not_called_unset() {
+        use std::os::unix::ffi::OsStringExt as _;
+        let host = HostEnv::from_vars_os([
+            (
+                std::ffi::OsString::from("SECRET_TOKEN"),
+                std::ffi::OsString::from_vec(vec![0xff, 0xfe]),
+            ),
+            ("GOOGLE_CREDENTIALS".into(), "/nonexistent".into()),
+        ]);
+        assert_eq!(host.get("SECRET_TOKEN"), None);
+        let err = resolve(&app(), &host, Target::Host).unwrap_err();
+        assert!(
+            err.to_string().contains(
+                "`SECRET_TOKEN` (variable `secret-token`): set, but its value is not UTF-8 text"
+            ),
+            "{err}"
         );
     }
 

@@ -15,6 +15,9 @@ pub trait ConfigFiles: Send + Sync {
     fn read(&self, path: &str) -> Result<String, Error>;
 }
 
+/// The largest config file read from disk (16 MiB, as a config image's layers).
+pub const MAX_FILE_BYTES: u64 = 16 << 20;
+
 /// Files under a directory on disk (the config root). Refuses symlinks that lead outside the root.
 #[derive(Debug, Clone)]
 pub struct DirFiles {
@@ -48,6 +51,25 @@ impl ConfigFiles for DirFiles {
             return Err(Error::BadPath {
                 path: path.to_owned(),
                 reason: "it is a symlink that leads outside the config root".to_owned(),
+            });
+        }
+        // A FIFO would hang the read and a device never end (issue #11, item 11): refused
+        // before the file is opened.
+        let meta = fs_err::metadata(&file).map_err(io_err)?;
+        if !meta.is_file() {
+            return Err(Error::BadPath {
+                path: path.to_owned(),
+                reason: "it is not a regular file (a directory, named pipe, socket or device)"
+                    .to_owned(),
+            });
+        }
+        if meta.len() > MAX_FILE_BYTES {
+            return Err(Error::BadPath {
+                path: path.to_owned(),
+                reason: format!(
+                    "it has {} bytes, more than the {MAX_FILE_BYTES} a config file may have",
+                    meta.len()
+                ),
             });
         }
         fs_err::read_to_string(&file).map_err(io_err)

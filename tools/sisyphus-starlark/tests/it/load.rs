@@ -146,3 +146,32 @@ fn symlinks_leading_out_of_the_root_are_refused() {
     .unwrap();
     assert!(Config::load(&DirFiles::new(root.path()), "main.star").is_ok());
 }
+
+#[test]
+fn a_fifo_is_refused_before_it_is_opened() {
+    // Issue #11, item 11: `load()` of a FIFO hung `run-config`.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("main.star"),
+        "load(\"lib.star\", \"x\")\ndef main(ctx):\n    return Application()\n",
+    )
+    .unwrap();
+    let ok = std::process::Command::new("mkfifo")
+        .arg(dir.path().join("lib.star"))
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(ok, "mkfifo");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let root = dir.path().to_owned();
+    std::thread::spawn(move || {
+        let result =
+            sisyphus_starlark::Config::load(&sisyphus_starlark::DirFiles::new(root), "main.star")
+                .map(|_| ());
+        let _ = tx.send(result.map_err(|e| e.to_string()));
+    });
+    let result = rx
+        .recv_timeout(std::time::Duration::from_secs(10))
+        .expect("load() of a FIFO hung");
+    let err = result.unwrap_err();
+    assert!(err.contains("it is not a regular file"), "{err}");
+}

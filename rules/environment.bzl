@@ -31,8 +31,10 @@ def sisyphus_environment(name, srcs = None, clusters = None, pushables = None, d
       clusters: limit the runners and the test to these clusters (kubeconfig contexts).
       pushables: local `sisyphus_pushable` labels, each to the repository the YAML names it by.
       database_url: the state database for the runners; empty: the CLI's default (SQLite).
-      **kwargs: common attributes (`tags`, `visibility`, ...) for every target.
+      **kwargs: common attributes (`tags`, `visibility`, ...) for every target; `size` (default
+        `small`) goes to the test only.
     """
+    size = kwargs.pop("size", "small")  # only the test takes it
     if srcs == None:
         srcs = native.glob(["**"], exclude = ["BUILD", "BUILD.bazel", "**/BUILD", "**/BUILD.bazel"])
     sisyphus_plan(
@@ -45,4 +47,4 @@ def sisyphus_environment(name, srcs = None, clusters = None, pushables = None, d
     )
     sisyphus_runner(name = "push", command = "push", environment = ":" + name, **kwargs)
     sisyphus_runner(name = "diff", command = "diff", environment = ":" + name, **kwargs)
-    sisyphus_environment_test(name = name + "_test", environment = ":" + name, **kwargs)
+    sisyphus_environment_test(name = name + "_test", environment = ":" + name, size = size, **kwargs)

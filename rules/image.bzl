@@ -78,6 +78,7 @@ def _impl(ctx):
         inputs = inputs,
         outputs = [layout, digest],
         mnemonic = "SisyphusImage",
+        execution_requirements = {"block-network": "1"},
         progress_message = "Building image layout %s" % ctx.label,
     )
     return [DefaultInfo(files = depset([layout]), runfiles = ctx.runfiles(files = [layout]))]

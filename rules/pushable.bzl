@@ -96,6 +96,7 @@ def _impl(ctx):
         inputs = [argfile, ctx.file.binary_image] + files.values(),
         outputs = [layout, digest],
         mnemonic = "SisyphusConfigImage",
+        execution_requirements = {"block-network": "1"},
         progress_message = "Building config image %s" % ctx.label,
     )
     return [

@@ -28,10 +28,16 @@ pub(crate) struct Diagnostics(Vec<Diagnostic>);
 impl Diagnostics {
     /// Record a problem at `pos` in `file`.
     pub fn error(&mut self, file: &str, pos: Pos, message: impl Into<String>) {
-        self.0.push(Diagnostic {
-            location: location(file, pos),
-            message: message.into(),
-        });
+        // Messages quote the folder's YAML (keys, values, names): no raw control characters
+        // reach the terminal (issue #11, item 16).
+        let message = message.into();
+        let message = match sisyphus_core::text::escape_controls(&message) {
+            std::borrow::Cow::Borrowed(_) => message,
+            std::borrow::Cow::Owned(escaped) => escaped,
+        };
+        let mut location = location(file, pos);
+        location.file = sisyphus_core::text::escape_line(&location.file).into_owned();
+        self.0.push(Diagnostic { location, message });
     }
 
     /// Add the problems another loader found.

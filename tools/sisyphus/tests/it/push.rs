@@ -630,3 +630,277 @@ fn base64_matches_kubernetes() {
     assert_eq!(base64("replace-me"), "cmVwbGFjZS1tZQ==");
     assert_eq!(base64("abc"), "YWJj");
 }
+
+#[test]
+fn an_immutable_change_recreates_a_job_and_blocks_a_selector_change() {
+    let g = Ground::new("immutable", Dialect::Sqlite);
+    g.add_yaml_resource(
+        "raw",
+        "raw.yaml",
+        "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: migrate\nspec:\n  template:\n    \
+         spec:\n      restartPolicy: Never\n      containers:\n      - name: migrate\n        \
+         image: busybox\n        command: [\"echo\", \"1\"]\n---\napiVersion: apps/v1\nkind: \
+         Deployment\nmetadata:\n  name: plain\nspec:\n  selector:\n    matchLabels:\n      app: \
+         plain\n  template:\n    metadata:\n      labels:\n        app: plain\n    spec:\n      \
+         containers:\n      - name: app\n        image: busybox\n",
+    );
+    g.push(&[]);
+    let uid = |c: &'static str| {
+        let g = &g;
+        async move {
+            let api: Api<k8s_openapi::api::batch::v1::Job> =
+                Api::namespaced(g.client(c).await, &g.ns);
+            api.get("migrate").await.unwrap().metadata.uid.unwrap()
+        }
+    };
+    let old_uid = block_on(uid(EAST));
+
+    // A Job's template is immutable: recreated.
+    g.edit("raw.yaml", "[\"echo\", \"1\"]", "[\"echo\", \"2\"]");
+    let (code, diff) = g.diff(&[]);
+    assert_eq!(code, 2);
+    assert_eq!(
+        actions(&diff),
+        [
+            format!("{EAST} recreate Job migrate"),
+            format!("{WEST} recreate Job migrate")
+        ]
+    );
+    let (_, stderr) = g.push(&[]);
+    assert!(stderr.contains("succeeded: 2 recreate"), "{stderr}");
+    let new_uid = block_on(uid(EAST));
+    assert_ne!(old_uid, new_uid, "not recreated");
+    block_on(async {
+        let api: Api<k8s_openapi::api::batch::v1::Job> =
+            Api::namespaced(g.client(WEST).await, &g.ns);
+        let job = api.get("migrate").await.unwrap();
+        let command = job.spec.unwrap().template.spec.unwrap().containers[0]
+            .command
+            .clone();
+        assert_eq!(command, Some(vec!["echo".to_owned(), "2".to_owned()]));
+    });
+    assert_eq!(g.diff(&[]).0, 0);
+
+    // A Deployment's selector is immutable and recreating it is not safe: blocked, with the
+    // field, and nothing else of the push applied.
+    g.edit("raw.yaml", "      app: plain\n", "      app: plain-2\n");
+    g.edit("raw.yaml", "        app: plain\n", "        app: plain-2\n");
+    g.edit("index.yaml", "replicas: 1", "replicas: 2");
+    let (code, diff) = g.diff(&[]);
+    assert_eq!(code, 2);
+    let blocked = diff["blocked"].as_array().unwrap();
+    assert_eq!(blocked.len(), 2, "{diff:#}");
+    for b in blocked {
+        assert_eq!(b["kind"], "Deployment");
+        assert_eq!(b["name"], "plain");
+        assert_eq!(b["field"], "spec.selector");
+    }
+    let before = block_on(g.settled_versions());
+    let out = g.push_output(&[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("plain") && stderr.contains("spec.selector"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("nothing applied"), "{stderr}");
+    assert_eq!(
+        block_on(g.all_versions_now()),
+        before,
+        "blocked, yet written"
+    );
+}
+
+#[test]
+fn namespace_and_cluster_flags_limit_what_a_push_touches() {
+    let g = Ground::new("scope", Dialect::Sqlite);
+    let other = format!("{}-b", g.ns);
+    let folder = g.production().join(&other);
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(
+        folder.join("index.yaml"),
+        format!(
+            "apiVersion: sisyphus/v1\nkind: KubernetesYaml\nmetadata:\n  name: other\nobjects:\n  \
+             - apiVersion: v1\n    kind: ConfigMap\n    metadata:\n      name: other\n    data:\n      \
+             a: b\nclusters:\n  - {EAST}\n  - {WEST}\n"
+        ),
+    )
+    .unwrap();
+    g.push(&[]);
+    let exists = |c: &'static str| {
+        let (g, other) = (&g, &other);
+        async move {
+            let api: Api<ConfigMap> = Api::namespaced(g.client(c).await, other);
+            api.get_opt("other").await.unwrap().is_some()
+        }
+    };
+    assert!(block_on(exists(EAST)) && block_on(exists(WEST)));
+
+    std::fs::remove_dir_all(&folder).unwrap();
+    // Both footprints.
+    g.edit("index.yaml", "replicas: 1", "replicas: 2");
+    g.edit("index.yaml", "replicas: 1", "replicas: 2");
+    // --namespace: only that namespace (and its Namespace object).
+    let (code, diff) = g.diff(&["--namespace", &other]);
+    assert_eq!(code, 2);
+    assert_eq!(
+        actions(&diff),
+        [
+            format!("{EAST} delete ConfigMap other"),
+            format!("{EAST} delete Namespace {other}"),
+            format!("{WEST} delete ConfigMap other"),
+            format!("{WEST} delete Namespace {other}"),
+        ]
+    );
+    let (pushed, _) = g.push(&["--namespace", &g.ns]);
+    assert_eq!(
+        actions(&pushed),
+        [
+            format!("{EAST} update Deployment echo"),
+            format!("{WEST} update Deployment echo"),
+        ]
+    );
+    assert!(
+        block_on(exists(EAST)) && block_on(exists(WEST)),
+        "deleted out of scope"
+    );
+    // --cluster: only that cluster.
+    let (pushed, _) = g.push(&["--cluster", EAST]);
+    assert_eq!(
+        actions(&pushed),
+        [
+            format!("{EAST} delete ConfigMap other"),
+            format!("{EAST} delete Namespace {other}"),
+        ]
+    );
+    assert!(!block_on(exists(EAST)));
+    assert!(block_on(exists(WEST)), "deleted in the other cluster");
+    let (pushed, _) = g.push(&[]);
+    assert_eq!(
+        actions(&pushed),
+        [
+            format!("{WEST} delete ConfigMap other"),
+            format!("{WEST} delete Namespace {other}"),
+        ]
+    );
+    assert_eq!(g.diff(&[]).0, 0);
+}
+
+#[test]
+fn an_adopted_secret_keeps_its_value_and_kubectls_copy_of_it_is_not_stored() {
+    let g = Ground::new("adopt-secret", Dialect::Sqlite);
+    let value = "kubectl-applied-9931";
+    block_on(async {
+        let client = g.client(EAST).await;
+        let ns: k8s_openapi::api::core::v1::Namespace =
+            serde_json::from_value(json!({"metadata": {"name": g.ns}})).unwrap();
+        Api::<k8s_openapi::api::core::v1::Namespace>::all(client.clone())
+            .create(&PostParams::default(), &ns)
+            .await
+            .unwrap();
+        // As `kubectl apply` leaves it: the whole object, value included, in an annotation.
+        let last_applied = json!({
+            "apiVersion": "v1", "kind": "Secret",
+            "metadata": {"name": "tokens", "namespace": g.ns},
+            "stringData": {"secret-token": value}
+        })
+        .to_string();
+        let secret: Secret = serde_json::from_value(json!({
+            "metadata": {
+                "name": "tokens",
+                "annotations": {"kubectl.kubernetes.io/last-applied-configuration": last_applied}
+            },
+            "stringData": {"secret-token": value}
+        }))
+        .unwrap();
+        Api::<Secret>::namespaced(client, &g.ns)
+            .create(&PostParams::default(), &secret)
+            .await
+            .unwrap();
+    });
+    let (code, diff) = g.diff(&[]);
+    assert_eq!(code, 2);
+    let change = diff["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["cluster"] == EAST && c["kind"] == "Secret" && c["name"] == "tokens")
+        .expect("the Secret is in the change set");
+    assert_eq!(change["action"], "adopt", "{change:#}");
+    assert!(
+        change["reasons"]
+            .to_string()
+            .contains("key `secret-token` exists: its value in the cluster is kept"),
+        "{change:#}"
+    );
+    assert!(!diff.to_string().contains(value), "{diff:#}");
+    let out = g.push_output(&["--adopt"]);
+    crate::common::assert_success(&out);
+    for output in [&out.stdout, &out.stderr] {
+        assert!(!String::from_utf8_lossy(output).contains(value));
+    }
+    block_on(async {
+        assert_eq!(g.secret(EAST, "tokens").await["secret-token"], value);
+        assert_eq!(g.secret(WEST, "tokens").await["secret-token"], PLACEHOLDER);
+    });
+    let values = block_on(g.every_value());
+    for needle in [
+        value.to_owned(),
+        base64(value),
+        "last-applied-configuration".to_owned(),
+    ] {
+        for (table, column, bytes) in &values {
+            assert!(
+                !contains(bytes, needle.as_bytes()),
+                "`{needle}` found in {table}.{column}: {}",
+                String::from_utf8_lossy(bytes)
+            );
+        }
+    }
+    assert_eq!(g.diff(&[]).0, 0);
+}
+
+#[test]
+fn without_a_url_the_database_is_a_file_under_xdg_state_home() {
+    let g = Ground::new("default-db", Dialect::Sqlite);
+    let file = g.tmp.path().join("state/sisyphus/sisyphus.db");
+    let push = |extra: &[&str]| {
+        g.command("push")
+            .arg("--monitor-directory")
+            .arg(g.production())
+            .arg("--kubeconfig")
+            .arg(&g.kubeconfig)
+            .args(["--yes", "--output", "json"])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let out = push(&[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!("state database: `{}`", file.display())),
+        "{stderr}"
+    );
+    assert!(file.is_file());
+    let out = push(&[]);
+    assert!(out.status.success());
+    assert_eq!(crate::ground::json(&out)["has_changes"], false);
+    // SISYPHUS_DATABASE_URL is used when set (here: the test's own, empty database).
+    let out = g
+        .command("diff")
+        .arg("--monitor-directory")
+        .arg(g.production())
+        .arg("--kubeconfig")
+        .arg(&g.kubeconfig)
+        .args(["--output", "json"])
+        .env("SISYPHUS_DATABASE_URL", &g.url)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

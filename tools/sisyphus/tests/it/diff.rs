@@ -73,6 +73,10 @@ fn diff_exit_codes_follow_the_changes() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(text.contains("no changes"), "{text}");
+    assert!(
+        !text.contains('\x1b'),
+        "colour without a terminal: {text:?}"
+    );
     // An error is 1, not 2.
     let out = g
         .run_command("diff", &["--cluster", "nowhere"])
@@ -285,6 +289,40 @@ fn an_unknown_context_applies_nothing_anywhere() {
     }
     nothing_applied(&g);
     assert_eq!(block_on(g.push_rows()), 0);
+}
+
+#[test]
+fn an_unreachable_cluster_applies_nothing_anywhere() {
+    let g = Ground::new("unreachable", Dialect::Sqlite);
+    let west = sisyphus_test_support::kube::KubeCluster::shared(WEST)
+        .server()
+        .to_owned();
+    // A port nothing listens on (reserved by binding it, then closed).
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let kubeconfig = g.tmp.path().join("unreachable.kubeconfig");
+    let text = crate::ground::read(&g.kubeconfig);
+    assert!(text.contains(&west), "{west} not in the kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        text.replace(&west, &format!("https://127.0.0.1:{port}")),
+    )
+    .unwrap();
+    let out = g
+        .command("push")
+        .arg("--monitor-directory")
+        .arg(g.production())
+        .args(["--database-url", &g.url, "--yes", "--output", "json"])
+        .arg("--kubeconfig")
+        .arg(&kubeconfig)
+        .output()
+        .unwrap();
+    let stderr = failed(&out);
+    assert!(stderr.contains("`west`"), "{stderr}");
+    nothing_applied(&g);
 }
 
 /// A Deployment without a selector, only in west: the API server rejects it.

@@ -117,7 +117,53 @@ fn first_push_creates_everything_and_the_second_writes_nothing(dialect: Dialect)
         for recorded in snapshot.objects.values() {
             assert!(recorded.uid.is_some(), "{:?}", recorded.key);
             assert!(recorded.resource_version.is_some(), "{:?}", recorded.key);
+            assert_eq!(recorded.push_id, 1, "{:?}", recorded.key);
         }
+        for c in CLUSTERS {
+            let deployment = snapshot
+                .objects
+                .values()
+                .find(|r| r.key.cluster == c && r.key.kind == "Deployment")
+                .expect("recorded Deployment");
+            let config = deployment.config.as_ref().expect("config origin");
+            assert_eq!(
+                config.config_image,
+                format!("{}/acme/echo_config@{}", g.registry.host(), g.digest)
+            );
+            assert_eq!(
+                config.binary_image,
+                format!("{}/acme/echo@{}", g.registry.host(), crate::ground::BINARY)
+            );
+            assert_eq!(
+                deployment.resource.as_ref().map(ToString::to_string),
+                Some(format!("Deployment {}/echo", g.ns))
+            );
+            let api: Api<Deployment> = Api::namespaced(g.client(c).await, &g.ns);
+            let live = api.get("echo").await.unwrap();
+            assert_eq!(live.metadata.uid, deployment.uid, "{c}");
+        }
+        // The push's row: who, how it ended, what it did.
+        let pool = g.raw().await;
+        let row = sqlx::query(
+            "SELECT user_name, operation, outcome, creates, updates, deletes FROM pushes",
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        pool.close().await;
+        assert_eq!(row.len(), 1);
+        use sqlx::Row as _;
+        assert_eq!(row[0].get::<String, _>(0), "tester");
+        assert_eq!(row[0].get::<String, _>(1), "push");
+        assert_eq!(row[0].get::<String, _>(2), "succeeded");
+        assert_eq!(
+            (
+                row[0].get::<i64, _>(3),
+                row[0].get::<i64, _>(4),
+                row[0].get::<i64, _>(5)
+            ),
+            (12, 0, 0)
+        );
     });
 
     // Second push: nothing to do, no write anywhere.

@@ -69,14 +69,15 @@ pub fn diff(input: DiffInput<'_>) -> ChangeSet {
         },
     );
     changes.append(&mut deletions);
-    // Changes come in id order, deletions among them; sort by key (almost sorted: cheap).
+    // Two runs in id order (changes, then deletions), which agrees with key order: the sort
+    // merges them.
     changes.sort_by(|a, b| a.key.cmp(&b.key));
     blocked.sort_by(|a, b| (&a.key, &a.field).cmp(&(&b.key, &b.field)));
     ChangeSet { changes, blocked }
 }
 
 /// The hash the state database stores for `object`: [`intent_hash`] of its masked form.
-pub(crate) fn masked_hash(object: &Value) -> String {
+fn masked_hash(object: &Value) -> String {
     if secret::is_masked(object) {
         intent_hash(object)
     } else {

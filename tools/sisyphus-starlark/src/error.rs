@@ -199,8 +199,13 @@ pub(crate) fn from_starlark(err: &starlark::Error, fallback: &Fallback) -> Error
         d.snippet.push_str("\ntraceback (most recent call last):");
         let mut lines = Vec::new();
         let mut prev = "<module>";
-        for frame in frames {
-            if let Some(loc) = &frame.location {
+        for frame in &frames {
+            // Operators are calls of guarded builtins (see `crate::guard`); such a frame is
+            // located at the operator, which the error already shows.
+            let calls_operator = frame.name.starts_with(crate::guard::OPERATOR_PREFIX);
+            if let Some(loc) = &frame.location
+                && !calls_operator
+            {
                 let r = loc.resolve_span();
                 lines.push(format!(
                     "  {}:{}:{}: in {prev}",

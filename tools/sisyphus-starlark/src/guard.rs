@@ -96,6 +96,9 @@ pub(crate) fn install_checkpoint(eval: &mut Evaluator) {
     eval.before_stmt_for_dap(BeforeStmtFunc::from_dyn(Box::new(Checkpoint)));
 }
 
+/// How the names of the builtins the operators are rewritten to start.
+pub(crate) const OPERATOR_PREFIX: &str = "_sisyphus_";
+
 /// The builtins the operators are rewritten to, by operator.
 const OPERATORS: [(&str, &str); 4] = [
     ("+", "_sisyphus_add"),

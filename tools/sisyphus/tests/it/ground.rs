@@ -292,6 +292,15 @@ impl Ground {
             .is_some()
     }
 
+    /// Whether this test's namespace is gone from `context` or being deleted.
+    pub async fn namespace_is_gone(&self, context: &str) -> bool {
+        let api: Api<Namespace> = Api::all(self.client(context).await);
+        api.get_opt(&self.ns)
+            .await
+            .expect("get namespace")
+            .is_none_or(|n| n.metadata.deletion_timestamp.is_some())
+    }
+
     /// Every object of the kinds Sisyphus writes here, in this namespace of `context` (and
     /// the Namespace itself): `Kind/name` → resourceVersion.
     pub async fn versions(&self, context: &str) -> BTreeMap<String, String> {

@@ -355,7 +355,22 @@ fn removed_resources_are_pruned_and_an_untracked_object_keeps_the_namespace(dial
 
 fn secret_values_are_never_clobbered_nor_stored(dialect: Dialect) {
     let g = Ground::new("secrets", dialect);
+    // A third Secret with base64 `data` rather than `stringData`.
+    let raw_value = "raw-data-value-5150";
+    let path = g.folder().join("secrets.yaml");
+    let mut text = crate::ground::read(&path);
+    text.push_str(&format!(
+        "\n---\n\napiVersion: v1\nkind: Secret\nmetadata:\n  name: raw\ntype: Opaque\ndata:\n  \
+         raw-key: {}\n",
+        base64(raw_value)
+    ));
+    std::fs::write(&path, text).unwrap();
     g.push(&[]);
+    block_on(async {
+        for c in CLUSTERS {
+            assert_eq!(g.secret(c, "raw").await["raw-key"], raw_value, "{c}");
+        }
+    });
     let hand_set = "hand-set-token-4711";
     block_on(async {
         let api: Api<Secret> = Api::namespaced(g.client(EAST).await, &g.ns);
@@ -397,8 +412,9 @@ fn secret_values_are_never_clobbered_nor_stored(dialect: Dialect) {
     crate::common::assert_success(&out);
     for output in [&out.stdout, &out.stderr] {
         let text = String::from_utf8_lossy(output);
-        for secret in [PLACEHOLDER, hand_set, "new-value-0815"] {
+        for secret in [PLACEHOLDER, hand_set, "new-value-0815", raw_value] {
             assert!(!text.contains(secret), "`{secret}` shown:\n{text}");
+            assert!(!text.contains(&base64(secret)), "`{secret}` shown:\n{text}");
         }
     }
     block_on(async {
@@ -422,7 +438,7 @@ fn secret_values_are_never_clobbered_nor_stored(dialect: Dialect) {
     // No value, in clear or base64, anywhere in the database.
     let values = block_on(g.every_value());
     assert!(values.len() > 20, "{}", values.len());
-    for secret in [PLACEHOLDER, hand_set, "new-value-0815"] {
+    for secret in [PLACEHOLDER, hand_set, "new-value-0815", raw_value] {
         for needle in [secret.to_owned(), base64(secret)] {
             for (table, column, value) in &values {
                 assert!(
@@ -949,4 +965,48 @@ fn without_a_url_the_database_is_a_file_under_xdg_state_home() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+#[test]
+fn a_cluster_dropped_from_the_files_is_emptied_and_the_other_left_alone() {
+    let g = Ground::new("drop-cluster", Dialect::Sqlite);
+    g.push(&[]);
+    let before = block_on(g.settled_versions());
+    // West goes from clusters.yaml, the footprints and the KubernetesYaml lists.
+    for file in [
+        "clusters.yaml".to_owned(),
+        "global/index.yaml".to_owned(),
+        format!("{}/index.yaml", g.ns),
+    ] {
+        let path = g.production().join(file);
+        let text = crate::ground::read(&path)
+            .replace(&format!("  - {WEST}\n"), "")
+            .replace(&format!("  {WEST}:\n    replicas: 1\n"), "")
+            .replace(&format!("  {WEST}: {{}}\n"), "");
+        assert!(!text.contains(WEST), "{text}");
+        std::fs::write(&path, text).unwrap();
+    }
+    let (code, diff) = g.diff(&[]);
+    assert_eq!(code, 2);
+    assert_eq!(
+        actions(&diff),
+        example_actions(&g.ns, "delete")[6..].to_vec(),
+        "{diff:#}"
+    );
+    g.push(&[]);
+    block_on(async {
+        assert!(
+            g.namespace_is_gone(WEST).await,
+            "west still has the namespace"
+        );
+    });
+    let after = block_on(g.all_versions_now());
+    let east = |m: &BTreeMap<String, String>| -> BTreeMap<String, String> {
+        m.iter()
+            .filter(|(k, _)| k.starts_with("east/"))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    };
+    assert_eq!(east(&after), east(&before), "east was written");
+    assert_eq!(g.diff(&[]).0, 0);
 }

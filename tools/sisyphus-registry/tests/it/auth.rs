@@ -36,6 +36,37 @@ async fn basic_auth_from_config_json_and_refusal_without() {
         .await
         .unwrap();
     assert_eq!(resolve(&with_creds, &r).await.unwrap(), digest);
+    // Config images are pulled with bounded GETs of our own (issue #11), with the same
+    // credentials; anonymous pulls are refused.
+    let cfg = path(&tmp, "cfg");
+    let cfg_digest = config_image(&cfg, &digest, "def main(ctx): pass\n");
+    let cfg_ref = reference(&format!("{}/private/cfg:v1", registry.host()));
+    push_layout(
+        &with_creds,
+        &cfg,
+        std::slice::from_ref(&cfg_ref),
+        &no_progress(),
+    )
+    .await
+    .unwrap();
+    let (pulled, image) =
+        sisyphus_registry::pull_config_image(&with_creds, &cfg_ref, &tmp.path().join("cache"))
+            .await
+            .unwrap();
+    assert_eq!(pulled, cfg_digest);
+    assert_eq!(image.paths(), ["index.json", "main.star"]);
+    let pinned = cfg_ref.with_digest(cfg_digest.clone());
+    let err = sisyphus_registry::pull_config_image(
+        &client_with(CredentialSource::anonymous()),
+        &pinned,
+        &tmp.path().join("cache2"),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(err, Error::AuthenticationRequired { .. }),
+        "{err:?}"
+    );
 
     // Anonymous: refused with a clear error.
     let err = resolve(&client_with(CredentialSource::anonymous()), &r)

@@ -1010,3 +1010,47 @@ fn a_cluster_dropped_from_the_files_is_emptied_and_the_other_left_alone() {
     assert_eq!(east(&after), east(&before), "east was written");
     assert_eq!(g.diff(&[]).0, 0);
 }
+
+#[test]
+fn a_namespace_a_push_deleted_can_be_pushed_again_at_once() {
+    let g = Ground::new("terminating", Dialect::Sqlite);
+    let saved = g.tmp.path().join("saved");
+    std::fs::create_dir_all(&saved).unwrap();
+    g.push(&[]);
+    // Everything goes: the namespaces are deleted (the namespace controller empties them).
+    std::fs::rename(g.folder(), saved.join("ns")).unwrap();
+    std::fs::rename(g.production().join("global"), saved.join("global")).unwrap();
+    g.push(&[]);
+    // Back at once (the deleting push waits for the namespaces to be gone; if one is still
+    // terminating, the push must say so and apply nothing there).
+    std::fs::rename(saved.join("ns"), g.folder()).unwrap();
+    std::fs::rename(saved.join("global"), g.production().join("global")).unwrap();
+    let out = g.push_output(&[]);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    if !out.status.success() {
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains(&g.ns), "{stderr}");
+    }
+    // Once they are gone, the next push converges.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let out = g.push_output(&[]);
+        if out.status.success() {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::thread::sleep(std::time::Duration::from_secs(1));
+    }
+    assert_eq!(g.diff(&[]).0, 0);
+    block_on(async {
+        for c in CLUSTERS {
+            let api: Api<Deployment> = Api::namespaced(g.client(c).await, &g.ns);
+            api.get("echo").await.expect("recreated");
+            assert!(!g.namespace_is_gone(c).await, "{c}");
+        }
+    });
+}

@@ -189,7 +189,13 @@ pub(crate) fn from_starlark(err: &starlark::Error, fallback: &Fallback) -> Error
             MAX_DURATION.as_secs()
         );
     }
-    let mut d = at(err.span(), fallback, message);
+    // A limit found between statements has no span; the checkpoint kept the statement's.
+    let breach = if limit && err.span().is_none() {
+        crate::guard::take_breach_span()
+    } else {
+        None
+    };
+    let mut d = at(err.span().or(breach.as_ref()), fallback, message);
     // The traceback only helps when the error is nested deeper than the reported span.
     let frames: Vec<_> = err.call_stack().frames.iter().collect();
     if frames

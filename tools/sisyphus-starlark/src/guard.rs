@@ -21,7 +21,7 @@ use std::time::Instant;
 
 use anyhow::bail;
 use num_bigint::BigInt;
-use starlark::codemap::FileSpanRef;
+use starlark::codemap::{FileSpan, FileSpanRef};
 use starlark::environment::GlobalsBuilder;
 use starlark::eval::{BeforeStmtFunc, BeforeStmtFuncDyn, Evaluator};
 use starlark::syntax::AstModule;
@@ -54,11 +54,20 @@ pub(crate) const TIME_LIMIT: &str = "evaluation deadline passed";
 thread_local! {
     /// When the evaluation running on this thread must stop.
     static DEADLINE: Cell<Option<Instant>> = const { Cell::new(None) };
+    /// The statement before which a [`Checkpoint`] found a limit breached (its error has no
+    /// span of its own).
+    static BREACH_AT: std::cell::RefCell<Option<FileSpan>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Where the last breach a [`Checkpoint`] found happened, taken (once).
+pub(crate) fn take_breach_span() -> Option<FileSpan> {
+    BREACH_AT.with(|b| b.borrow_mut().take())
 }
 
 /// Starts the clock of an evaluation on this thread: it must end by `deadline`.
 pub(crate) fn set_deadline(deadline: Instant) {
     DEADLINE.set(Some(deadline));
+    BREACH_AT.with(|b| *b.borrow_mut() = None);
 }
 
 /// Whether the evaluation on this thread is past its deadline.
@@ -83,11 +92,15 @@ struct Checkpoint;
 impl<'e> BeforeStmtFuncDyn<'e> for Checkpoint {
     fn call<'v>(
         &mut self,
-        _span: FileSpanRef,
+        span: FileSpanRef,
         _continued: bool,
         eval: &mut Evaluator<'v, '_, 'e>,
     ) -> starlark::Result<()> {
-        check_budget(eval)
+        let result = check_budget(eval);
+        if result.is_err() {
+            BREACH_AT.with(|b| *b.borrow_mut() = Some(span.to_file_span()));
+        }
+        result
     }
 }
 

@@ -7,6 +7,7 @@ use sisyphus_starlark::{Config, EvalContext, with_eval_stack};
 
 #[test]
 fn ten_thousand_evaluations_of_fifty_configs() {
+    let _heavy = crate::heavy();
     let source = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/fixtures/spec_example.star"

@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 use sisyphus_starlark::Error;
 
 fn assert_limit(source: &str) -> String {
+    let _heavy = crate::heavy();
     let start = Instant::now();
     let err = crate::eval(source, "prod").unwrap_err();
     assert!(
@@ -168,6 +169,8 @@ fn a_loop_building_big_strings_is_a_limit_error() {
         msg.contains("too much memory") || msg.contains("result too large"),
         "{msg}"
     );
+    // At the statement where the limit was found, not at the start of the file.
+    assert!(msg.starts_with("main.star:5:"), "{msg}");
     // Doubling by concatenation stops at the string cap.
     let msg = assert_limit(
         "def main(ctx):\n    s = \"x\"\n    for i in range(40):\n        s = s + s\n    return Application()\n",
@@ -246,19 +249,14 @@ fn augmented_assignments_that_bypass_the_size_checks_are_refused() {
 fn the_deadline_is_checked_between_statements() {
     // Each statement is cheap but starlark checked the clock only every 1,000 steps; many
     // medium operations between checks ran far past 5 s.
-    let start = Instant::now();
     let msg = assert_limit(
         "def main(ctx):\n    s = \"x\" * 8000000\n    for i in range(1000000):\n        t = s + s\n    return Application()\n",
-    );
-    assert!(
-        start.elapsed() < Duration::from_secs(8),
-        "took {:?}",
-        start.elapsed()
     );
     assert!(
         msg.contains("too long") || msg.contains("too much memory"),
         "{msg}"
     );
+    assert!(msg.starts_with("main.star:4:"), "{msg}");
 }
 
 #[test]

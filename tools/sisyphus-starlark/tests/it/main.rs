@@ -12,6 +12,17 @@ mod spec_example;
 
 use sisyphus_starlark::{Application, Config, Error, EvalContext, MemoryFiles};
 
+/// Held by the timing test (`bench`) and by the tests that run into the time and memory limits
+/// on purpose, so that on a small machine they do not starve each other of CPU.
+pub static HEAVY: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Takes [`HEAVY`] (a test that panicked while holding it does not poison the others).
+pub fn heavy() -> std::sync::MutexGuard<'static, ()> {
+    HEAVY
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// A context for `environment` with nothing else known.
 pub fn env(environment: &str) -> EvalContext {
     EvalContext {

@@ -4,6 +4,8 @@
 //! stop a push before its first write (unknown context, an object the API server rejects, bad
 //! databases, bad URLs, a plan file of another version).
 
+#![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
+
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
 use kube::api::{Api, PostParams};
@@ -85,6 +87,8 @@ fn diff_exit_codes_follow_the_changes() {
     assert!(failed(&out).contains("unknown cluster `nowhere`"));
 }
 
+/// Regression test for #8, found by this test: clap exited 2 on a usage error, which CI reads as
+/// "changes" (fixed in e6fdae3).
 #[test]
 fn a_usage_error_of_diff_exits_1_not_2() {
     for args in [&["diff", "--no-such-flag"][..], &["diff"]] {
@@ -98,6 +102,8 @@ fn a_usage_error_of_diff_exits_1_not_2() {
     }
 }
 
+/// Regression test for #8, found by this test: the JSON `diff` had its lines concatenated (fixed in
+/// e6fdae3).
 #[test]
 fn the_json_diff_keeps_its_line_breaks() {
     let g = Ground::new("json-lines", Dialect::Sqlite);
@@ -113,6 +119,8 @@ fn the_json_diff_keeps_its_line_breaks() {
     assert!(text.ends_with('\n'), "{text}");
 }
 
+/// Regression test for #8, found by this test: the recorded intent was stored with sorted keys, so
+/// every update showed all reordered lines (fixed in e6fdae3).
 #[test]
 fn a_retag_diff_shows_only_the_changed_lines() {
     let g = Ground::new("diff-lines", Dialect::Sqlite);
@@ -370,6 +378,9 @@ fn an_object_the_api_server_rejects_applies_nothing_in_existing_namespaces() {
     });
 }
 
+/// Regression test for #8, found by this test: objects in a namespace the push creates were not
+/// dry-run, so the namespace and the other cluster were written before the rejection (fixed in
+/// e6fdae3).
 #[test]
 fn an_object_the_api_server_rejects_applies_nothing_on_a_first_push() {
     let g = Ground::new("rejected-first", Dialect::Sqlite);

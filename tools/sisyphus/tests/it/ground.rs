@@ -8,6 +8,8 @@
 //! dropped, and a server outliving the test binary would leak); the clusters are
 //! `KubeCluster::shared`, which stop when the test binary exits.
 
+#![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

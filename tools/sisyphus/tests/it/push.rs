@@ -24,6 +24,7 @@ on_every_database!(
     secret_values_are_never_clobbered_nor_stored,
     a_push_killed_midway_converges_on_the_next,
     a_held_lock_refuses_a_second_push,
+    a_lock_whose_holder_died_elsewhere_is_taken_over_when_its_lease_ends,
 );
 
 /// The objects the example renders in each cluster.
@@ -647,6 +648,37 @@ fn a_push_without_yes_and_no_terminal_is_refused() {
         }
     });
     assert_eq!(block_on(g.push_rows()), 0);
+}
+
+fn a_lock_whose_holder_died_elsewhere_is_taken_over_when_its_lease_ends(dialect: Dialect) {
+    let g = Ground::new("lease", dialect);
+    let lease = std::time::Duration::from_secs(8);
+    let taken = std::time::Instant::now();
+    block_on(async {
+        let store = g.store().await;
+        let holder = sisyphus_state::Holder {
+            user: "bob".to_owned(),
+            host: "gone-host".to_owned(),
+            pid: 1,
+        };
+        // Dropped without release: its heartbeat stops, as when its process dies.
+        drop(store.lock(&holder, lease).await.unwrap());
+        store.close().await;
+    });
+    let out = g.push_output(&[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(taken.elapsed() < lease, "too slow to see the lock held");
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("the push lock is held by `bob` on host `gone-host`"),
+        "{stderr}"
+    );
+    std::thread::sleep(
+        lease.saturating_sub(taken.elapsed()) + std::time::Duration::from_millis(500),
+    );
+    let (pushed, _) = g.push(&[]);
+    assert_eq!(actions(&pushed), example_actions(&g.ns, "create"));
+    assert_eq!(g.diff(&[]).0, 0);
 }
 
 /// A KubernetesYaml file of `n` ConfigMaps.

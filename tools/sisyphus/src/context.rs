@@ -1,12 +1,22 @@
-//! What a run needs, built once: the async runtime, the registry client and the cache
-//! directory. Commands take a [`Context`] instead of building their own.
+//! What a run needs and how it reaches its services: the async runtime, the registry client and
+//! the cache directory ([`Context`], built once per run), the state database ([`open_store`]),
+//! the clusters ([`connect`], [`list_live`]) and the push lock ([`take_lock`]).
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use anyhow::Context as _;
+use futures::StreamExt as _;
+use sisyphus_cluster::Clusters;
+use sisyphus_core::live::ListScope;
+use sisyphus_core::report::chain;
+use sisyphus_core::state::ObjectId;
 use sisyphus_registry::{Client, ClientConfig, CredentialSource};
+use sisyphus_state::{DatabaseUrl, Holder, Outcome, PushLock, Store};
 
+use crate::commands::args::{ClusterArgs, DatabaseArgs};
 use crate::commands::image::RegistryArgs;
+use crate::views::problems::Problems;
 
 /// Built once per run by [`crate::run`].
 pub struct Context {
@@ -74,4 +84,147 @@ pub(crate) fn registry_client(args: &RegistryArgs) -> Client {
         insecure: args.insecure_registry.clone(),
         credentials: CredentialSource::from_env(crate::settings::var),
     })
+}
+
+/// Open the state database named by `--database-url`, else the default SQLite file (whose path
+/// is printed, and whose directory is created).
+///
+/// # Errors
+///
+/// The URL does not parse, the database cannot be reached, opened or migrated, or it was
+/// written by a newer Sisyphus.
+pub async fn open_store(args: &DatabaseArgs) -> anyhow::Result<Store> {
+    let url = match &args.database_url {
+        Some(url) => DatabaseUrl::parse(url)?,
+        None => {
+            let file = crate::settings::default_database_file()?;
+            if let Some(dir) = file.parent() {
+                fs_err::create_dir_all(dir)?;
+            }
+            crate::printer::status(&format!("state database: `{}`", file.display()))?;
+            DatabaseUrl::sqlite_file(file)
+        }
+    };
+    Ok(Store::open(&url).await?)
+}
+
+/// The kubeconfig files to read (`--kubeconfig`, else `$KUBECONFIG`, else `~/.kube/config`).
+///
+/// # Errors
+///
+/// None of them names a file.
+pub fn kubeconfig_files(args: &ClusterArgs) -> anyhow::Result<Vec<PathBuf>> {
+    let (env, home) = crate::settings::kubeconfig_env();
+    Ok(sisyphus_cluster::kubeconfig_files(
+        args.kubeconfig.as_deref(),
+        env.as_deref(),
+        home.as_deref(),
+    )?)
+}
+
+/// Connect to `clusters` (no network yet); every unknown context or bad kubeconfig entry is
+/// reported at once.
+///
+/// # Errors
+///
+/// [`Problems`] listing each.
+pub async fn connect(
+    args: &ClusterArgs,
+    clusters: &BTreeSet<String>,
+    shown: &str,
+    outcome: &str,
+) -> anyhow::Result<Clusters> {
+    let files = kubeconfig_files(args)?;
+    let names: Vec<String> = clusters.iter().cloned().collect();
+    Clusters::connect(&files, &names).await.map_err(|errors| {
+        let errors = errors
+            .iter()
+            .map(|e| format!("error: {}\n", chain(e)))
+            .collect();
+        Problems::new(errors, shown, outcome).into()
+    })
+}
+
+/// Take the push lock. A lock held by a process of this host that no longer runs (killed in
+/// the middle of a push) is broken at once, with a warning, instead of waiting for its lease.
+pub async fn take_lock(store: &Store, holder: &Holder) -> anyhow::Result<PushLock> {
+    let lock = match store.lock(holder, sisyphus_state::DEFAULT_LEASE).await {
+        Ok(lock) => lock,
+        Err(sisyphus_state::Error::Locked {
+            host, pid, user, ..
+        }) if host == holder.host && !process_alive(pid) => {
+            crate::printer::warnings(&[format!(
+                "the push lock was held by process {pid} of `{user}` on this host, which no \
+                 longer runs: breaking it"
+            )])?;
+            store.unlock(holder).await?;
+            store.lock(holder, sisyphus_state::DEFAULT_LEASE).await?
+        }
+        Err(e) => return Err(e.into()),
+    };
+    // Holding the lock, nothing else runs: a push still marked running was interrupted.
+    for row in store.pushes(20).await? {
+        if row.outcome == Outcome::Running {
+            store
+                .finish(
+                    &lock,
+                    row.id,
+                    Outcome::Interrupted,
+                    &row.counts,
+                    Some("its process stopped before it finished; what it applied is recorded"),
+                )
+                .await?;
+        }
+    }
+    Ok(lock)
+}
+
+/// Whether process `pid` exists on this host.
+pub fn process_alive(pid: u32) -> bool {
+    let Ok(pid) = i32::try_from(pid) else {
+        return false;
+    };
+    match nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None) {
+        Ok(()) => true,
+        Err(errno) => errno != nix::errno::Errno::ESRCH,
+    }
+}
+
+/// Every object of `scopes`, in full and masked (one list per scope, 8 at a time), by
+/// identity: what refresh and import compare with.
+///
+/// # Errors
+///
+/// Every list that failed, as messages.
+pub async fn list_live<'a>(
+    clusters: &Clusters,
+    scopes: impl IntoIterator<Item = &'a ListScope>,
+) -> Result<BTreeMap<ObjectId, serde_json::Value>, Vec<String>> {
+    let lists = scopes.into_iter().map(|s| {
+        let cluster = clusters.get(&s.cluster);
+        async move {
+            match cluster {
+                Some(c) => c.list_objects(s).await.map_err(|e| chain(&e)),
+                None => Err(format!("cluster `{}` is not connected", s.cluster)),
+            }
+        }
+    });
+    let results: Vec<_> = futures::stream::iter(lists)
+        .buffer_unordered(8)
+        .collect()
+        .await;
+    let mut live = BTreeMap::new();
+    let mut errors = Vec::new();
+    for result in results {
+        match result {
+            Ok(found) => live.extend(found.into_iter().map(|(k, v)| (ObjectId::of(&k), v))),
+            Err(e) => errors.push(e),
+        }
+    }
+    if errors.is_empty() {
+        Ok(live)
+    } else {
+        errors.sort();
+        Err(errors)
+    }
 }

@@ -3,22 +3,20 @@
 //! `sisyphus-*` crates; this module only chains them and turns their problems into
 //! [`Problems`] (every problem of a stage, reported together, nothing done).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use anyhow::{Context as _, bail};
-use sisyphus_core::production::{Plan, ResourceSpec};
-use sisyphus_render::{RenderInput, Rendered};
-
 use futures::StreamExt as _;
-use sisyphus_cluster::Clusters;
 use sisyphus_core::change::ChangeSet;
-use sisyphus_core::live::{ListScope, LiveObjects};
+use sisyphus_core::live::LiveObjects;
+use sisyphus_core::production::{Plan, ResourceSpec};
 use sisyphus_core::state::ObjectId;
 use sisyphus_diff::DiffInput;
-use sisyphus_state::{DatabaseUrl, Holder, Outcome, PushLock, Store};
+use sisyphus_render::{RenderInput, Rendered};
+use sisyphus_state::Store;
 
-use crate::commands::args::{ClusterArgs, DatabaseArgs, RunArgs};
+use crate::commands::args::{ClusterArgs, RunArgs};
 use crate::commands::image::RegistryArgs;
 use crate::context::Context;
 use crate::diagnostics::{load_problem, render_error};
@@ -210,65 +208,6 @@ impl Scope {
     }
 }
 
-/// Open the state database named by `--database-url`, else the default SQLite file (whose path
-/// is printed, and whose directory is created).
-///
-/// # Errors
-///
-/// The URL does not parse, the database cannot be reached, opened or migrated, or it was
-/// written by a newer Sisyphus.
-pub async fn open_store(args: &DatabaseArgs) -> anyhow::Result<Store> {
-    let url = match &args.database_url {
-        Some(url) => DatabaseUrl::parse(url)?,
-        None => {
-            let file = crate::settings::default_database_file()?;
-            if let Some(dir) = file.parent() {
-                fs_err::create_dir_all(dir)?;
-            }
-            crate::printer::status(&format!("state database: `{}`", file.display()))?;
-            DatabaseUrl::sqlite_file(file)
-        }
-    };
-    Ok(Store::open(&url).await?)
-}
-
-/// The kubeconfig files to read (`--kubeconfig`, else `$KUBECONFIG`, else `~/.kube/config`).
-///
-/// # Errors
-///
-/// None of them names a file.
-pub fn kubeconfig_files(args: &ClusterArgs) -> anyhow::Result<Vec<PathBuf>> {
-    let (env, home) = crate::settings::kubeconfig_env();
-    Ok(sisyphus_cluster::kubeconfig_files(
-        args.kubeconfig.as_deref(),
-        env.as_deref(),
-        home.as_deref(),
-    )?)
-}
-
-/// Connect to `clusters` (no network yet); every unknown context or bad kubeconfig entry is
-/// reported at once.
-///
-/// # Errors
-///
-/// [`Problems`] listing each.
-pub async fn connect(
-    args: &ClusterArgs,
-    clusters: &BTreeSet<String>,
-    shown: &str,
-    outcome: &str,
-) -> anyhow::Result<Clusters> {
-    let files = kubeconfig_files(args)?;
-    let names: Vec<String> = clusters.iter().cloned().collect();
-    Clusters::connect(&files, &names).await.map_err(|errors| {
-        let errors = errors
-            .iter()
-            .map(|e| format!("error: {}\n", chain(e)))
-            .collect();
-        Problems::new(errors, shown, outcome).into()
-    })
-}
-
 /// What the diff stage found, and what it was computed from.
 pub struct Diffed {
     /// The change set.
@@ -277,8 +216,6 @@ pub struct Diffed {
     pub generation: i64,
     /// What the run covers.
     pub scope: Scope,
-    /// Clusters connected so far (for the lists diff needed), by name.
-    pub clusters: Option<Clusters>,
 }
 
 /// Diff stage: the rendered objects against the state database (and, for objects it does not
@@ -317,10 +254,9 @@ pub async fn diff(
 
     let scopes = sisyphus_diff::live_scopes(&desired, &snapshot);
     let mut live = LiveObjects::new();
-    let mut clusters = None;
     if !scopes.is_empty() {
         let names: BTreeSet<String> = scopes.iter().map(|s| s.cluster.clone()).collect();
-        let connected = connect(cluster_args, &names, shown, outcome).await?;
+        let connected = crate::context::connect(cluster_args, &names, shown, outcome).await?;
         let lists = scopes.iter().map(|s| {
             let cluster = connected.get(&s.cluster);
             async move {
@@ -345,7 +281,6 @@ pub async fn diff(
             errors.sort();
             return Err(Problems::new(errors, shown, outcome).into());
         }
-        clusters = Some(connected);
     }
     let changes = sisyphus_diff::diff(DiffInput {
         desired,
@@ -357,7 +292,6 @@ pub async fn diff(
         changes,
         generation,
         scope,
-        clusters,
     })
 }
 
@@ -388,7 +322,7 @@ pub fn prepare(ctx: &Context, run: &RunArgs, outcome: &str) -> anyhow::Result<Pr
     let rendered = render(ctx, &plan, &run.registry, &shown, outcome)?;
     crate::printer::warnings(&rendered.warnings)?;
     ctx.block_on(async {
-        let store = open_store(&run.database).await?;
+        let store = crate::context::open_store(&run.database).await?;
         let diffed = diff(&plan, rendered, &store, &run.clusters, &shown, outcome).await?;
         Ok(Prepared {
             plan,
@@ -396,88 +330,4 @@ pub fn prepare(ctx: &Context, run: &RunArgs, outcome: &str) -> anyhow::Result<Pr
             diffed,
         })
     })
-}
-
-/// Take the push lock. A lock held by a process of this host that no longer runs (killed in
-/// the middle of a push) is broken at once, with a warning, instead of waiting for its lease.
-pub async fn take_lock(store: &Store, holder: &Holder) -> anyhow::Result<PushLock> {
-    let lock = match store.lock(holder, sisyphus_state::DEFAULT_LEASE).await {
-        Ok(lock) => lock,
-        Err(sisyphus_state::Error::Locked {
-            host, pid, user, ..
-        }) if host == holder.host && !process_alive(pid) => {
-            crate::printer::warnings(&[format!(
-                "the push lock was held by process {pid} of `{user}` on this host, which no \
-                 longer runs: breaking it"
-            )])?;
-            store.unlock(holder).await?;
-            store.lock(holder, sisyphus_state::DEFAULT_LEASE).await?
-        }
-        Err(e) => return Err(e.into()),
-    };
-    // Holding the lock, nothing else runs: a push still marked running was interrupted.
-    for row in store.pushes(20).await? {
-        if row.outcome == Outcome::Running {
-            store
-                .finish(
-                    &lock,
-                    row.id,
-                    Outcome::Interrupted,
-                    &row.counts,
-                    Some("its process stopped before it finished; what it applied is recorded"),
-                )
-                .await?;
-        }
-    }
-    Ok(lock)
-}
-
-/// Whether process `pid` exists on this host.
-pub fn process_alive(pid: u32) -> bool {
-    let Ok(pid) = i32::try_from(pid) else {
-        return false;
-    };
-    match nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None) {
-        Ok(()) => true,
-        Err(errno) => errno != nix::errno::Errno::ESRCH,
-    }
-}
-
-/// Every object of `scopes`, in full and masked (one list per scope, 8 at a time), by
-/// identity: what refresh and import compare with.
-///
-/// # Errors
-///
-/// Every list that failed, as messages.
-pub async fn list_live<'a>(
-    clusters: &Clusters,
-    scopes: impl IntoIterator<Item = &'a ListScope>,
-) -> Result<BTreeMap<ObjectId, serde_json::Value>, Vec<String>> {
-    let lists = scopes.into_iter().map(|s| {
-        let cluster = clusters.get(&s.cluster);
-        async move {
-            match cluster {
-                Some(c) => c.list_objects(s).await.map_err(|e| chain(&e)),
-                None => Err(format!("cluster `{}` is not connected", s.cluster)),
-            }
-        }
-    });
-    let results: Vec<_> = futures::stream::iter(lists)
-        .buffer_unordered(8)
-        .collect()
-        .await;
-    let mut live = BTreeMap::new();
-    let mut errors = Vec::new();
-    for result in results {
-        match result {
-            Ok(found) => live.extend(found.into_iter().map(|(k, v)| (ObjectId::of(&k), v))),
-            Err(e) => errors.push(e),
-        }
-    }
-    if errors.is_empty() {
-        Ok(live)
-    } else {
-        errors.sort();
-        Err(errors)
-    }
 }

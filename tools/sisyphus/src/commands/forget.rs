@@ -12,8 +12,7 @@ use sisyphus_state::{Operation, Outcome, PushInfo};
 
 use crate::ExitStatus;
 use crate::commands::args::{DatabaseArgs, UserArgs};
-use crate::context::Context;
-use crate::pipeline;
+use crate::context::{self, Context};
 
 /// Which tracked objects: each selector given must match (any of its values); at least one
 /// selector is required.
@@ -82,9 +81,9 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitStatus> {
         );
     }
     ctx.block_on(async {
-        let store = pipeline::open_store(&args.database).await?;
+        let store = context::open_store(&args.database).await?;
         let holder = args.user.holder();
-        let lock = pipeline::take_lock(&store, &holder).await?;
+        let lock = context::take_lock(&store, &holder).await?;
         let snapshot = store.snapshot(None).await?;
         let chosen: Vec<&ObjectKey> = snapshot
             .objects

@@ -15,7 +15,7 @@ use sisyphus_state::{Operation, Outcome, PushInfo};
 
 use crate::ExitStatus;
 use crate::commands::args::{RunArgs, UserArgs};
-use crate::context::Context;
+use crate::context::{self, Context};
 use crate::pipeline::{self, Scope};
 
 /// What the problem summary says was not done.
@@ -50,9 +50,9 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitStatus> {
     pipeline::restrict_to_clusters(&mut plan, &args.run.clusters.clusters)?;
     let rendered = pipeline::render(ctx, &plan, &args.run.registry, &shown, OUTCOME)?;
     ctx.block_on(async {
-        let store = pipeline::open_store(&args.run.database).await?;
+        let store = context::open_store(&args.run.database).await?;
         let holder = args.user.holder();
-        let lock = pipeline::take_lock(&store, &holder).await?;
+        let lock = context::take_lock(&store, &holder).await?;
         let snapshot = store.snapshot(None).await?;
         let scope = Scope {
             clusters: if args.run.clusters.clusters.is_empty() {
@@ -84,8 +84,8 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitStatus> {
             });
         }
         let names: BTreeSet<String> = scopes.iter().map(|s| s.cluster.clone()).collect();
-        let clusters = pipeline::connect(&args.run.clusters, &names, &shown, OUTCOME).await?;
-        let live = match pipeline::list_live(&clusters, &scopes).await {
+        let clusters = context::connect(&args.run.clusters, &names, &shown, OUTCOME).await?;
+        let live = match context::list_live(&clusters, &scopes).await {
             Ok(live) => live,
             Err(errors) => {
                 lock.release().await?;

@@ -10,7 +10,7 @@ use sisyphus_state::{Operation, Outcome, PushInfo};
 
 use crate::ExitStatus;
 use crate::commands::args::{Output, RunArgs, UserArgs};
-use crate::context::Context;
+use crate::context::{self, Context};
 use crate::diagnostics::Hint;
 use crate::pipeline::{self, Prepared};
 use crate::views::problems::Problems;
@@ -60,7 +60,7 @@ async fn push(args: &Args, prepared: Prepared) -> anyhow::Result<ExitStatus> {
     let changes = &diffed.changes;
     let shown = args.run.source.source().shown();
     let written: BTreeSet<String> = changes.writes().map(|c| c.key.cluster.clone()).collect();
-    let clusters = pipeline::connect(&args.run.clusters, &written, &shown, OUTCOME).await?;
+    let clusters = context::connect(&args.run.clusters, &written, &shown, OUTCOME).await?;
     sisyphus_apply::preflight(changes, &clusters, Preflight { adopt: args.adopt })
         .await
         .map_err(|refused| {
@@ -77,7 +77,7 @@ async fn push(args: &Args, prepared: Prepared) -> anyhow::Result<ExitStatus> {
     }
 
     let holder = args.user.holder();
-    let lock = pipeline::take_lock(&store, &holder).await?;
+    let lock = context::take_lock(&store, &holder).await?;
     if store.generation().await? != diffed.generation {
         lock.release().await?;
         bail!(

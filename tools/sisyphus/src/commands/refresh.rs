@@ -17,8 +17,8 @@ use sisyphus_state::{Operation, Outcome, PushInfo};
 
 use crate::ExitStatus;
 use crate::commands::args::{ClusterArgs, DatabaseArgs, Output, UserArgs};
-use crate::context::Context;
-use crate::pipeline::{self, Scope};
+use crate::context::{self, Context};
+use crate::pipeline::Scope;
 
 /// Arguments of `sisyphus refresh`.
 #[derive(Debug, clap::Args)]
@@ -47,9 +47,9 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitStatus> {
 }
 
 async fn refresh(args: &Args) -> anyhow::Result<ExitStatus> {
-    let store = pipeline::open_store(&args.database).await?;
+    let store = context::open_store(&args.database).await?;
     let holder = args.user.holder();
-    let lock = pipeline::take_lock(&store, &holder).await?;
+    let lock = context::take_lock(&store, &holder).await?;
     let snapshot = store.snapshot(None).await?;
     let scope = Scope {
         clusters: if args.clusters.clusters.is_empty() {
@@ -76,14 +76,14 @@ async fn refresh(args: &Args) -> anyhow::Result<ExitStatus> {
             .push(recorded);
     }
     let names: BTreeSet<String> = scopes.keys().map(|s| s.cluster.clone()).collect();
-    let clusters = pipeline::connect(
+    let clusters = context::connect(
         &args.clusters,
         &names,
         "the state database",
         "nothing recorded",
     )
     .await?;
-    let live = match pipeline::list_live(&clusters, scopes.keys()).await {
+    let live = match context::list_live(&clusters, scopes.keys()).await {
         Ok(live) => live,
         Err(errors) => {
             lock.release().await?;

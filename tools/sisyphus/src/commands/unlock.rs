@@ -3,8 +3,7 @@
 
 use crate::ExitStatus;
 use crate::commands::args::{DatabaseArgs, UserArgs};
-use crate::context::Context;
-use crate::pipeline;
+use crate::context::{self, Context};
 
 /// Arguments of `sisyphus unlock`.
 #[derive(Debug, clap::Args)]
@@ -24,7 +23,7 @@ pub struct Args {
 /// The database fails.
 pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitStatus> {
     ctx.block_on(async {
-        let store = pipeline::open_store(&args.database).await?;
+        let store = context::open_store(&args.database).await?;
         let text = match store.unlock(&args.user.holder()).await? {
             Some(info) => format!(
                 "broke the push lock held by `{}` (process {}) on `{}` since {}\n",

@@ -9,7 +9,7 @@ use sisyphus_core::change::{Action, Change, ChangeSet};
 use sisyphus_core::desired::ObjectKey;
 use sisyphus_diff::text::{Tag, change_diff, change_diff_lines};
 
-/// The JSON schema version of [`json`].
+/// The JSON schema version of [`json()`].
 pub const JSON_VERSION: u64 = 1;
 
 /// Counts per cluster, then each change with its reasons and diff. `color`: ANSI colours.

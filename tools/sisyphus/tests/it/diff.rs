@@ -526,3 +526,39 @@ fn a_plan_file_of_another_version_is_refused() {
         "the database was opened"
     );
 }
+
+/// What another state database's pushes wrote is not this database's to take: `adopt`, and the
+/// push needs `--adopt` (#8, "never silently taken over"). 2916fa9 takes over, as an update,
+/// every untracked object the field manager `sisyphus` wrote, to converge after a killed push;
+/// that also covers objects of another database (another team's, a lost one, a `forget`).
+#[test]
+#[ignore = "bug: objects written by Sisyphus from another state database are taken over \
+            without `--adopt` (2916fa9 treats every object of field manager `sisyphus` as a \
+            killed push's)"]
+fn objects_another_database_pushed_are_adopted_only_with_adopt() {
+    let g = Ground::new("other-db", Dialect::Sqlite);
+    g.push(&[]);
+    let other = format!("sqlite://{}", g.tmp.path().join("other.db").display());
+    let run = |command: &str, extra: &[&str]| {
+        g.command(command)
+            .arg("--monitor-directory")
+            .arg(g.production())
+            .args(["--database-url", &other, "--output", "json"])
+            .arg("--kubeconfig")
+            .arg(&g.kubeconfig)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let out = run("diff", &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let diff = json(&out);
+    for change in diff["changes"].as_array().unwrap() {
+        assert_eq!(change["action"], "adopt", "{change:#}");
+    }
+    let before = block_on(g.settled_versions());
+    let out = run("push", &["--yes"]);
+    let stderr = failed(&out);
+    assert!(stderr.contains("pass `--adopt`"), "{stderr}");
+    assert_eq!(block_on(g.all_versions_now()), before);
+}

@@ -1,4 +1,4 @@
-//! The apply stage: a [`ChangeSet`] (that the user consented to) is applied to its clusters in
+//! The apply stage: a change set (that the user consented to) is applied to its clusters in
 //! a safe order and every write is recorded in the state database the moment the API server
 //! accepts it.
 //!

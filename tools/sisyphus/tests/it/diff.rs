@@ -40,6 +40,18 @@ fn nothing_applied(g: &Ground) {
     });
 }
 
+/// `sisyphus diff` with the default (text) output.
+fn text_diff(g: &Ground) -> std::process::Output {
+    g.command("diff")
+        .arg("--monitor-directory")
+        .arg(g.production())
+        .args(["--database-url", &g.url])
+        .arg("--kubeconfig")
+        .arg(&g.kubeconfig)
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn diff_exit_codes_follow_the_changes() {
     let g = Ground::new("exit-codes", Dialect::Sqlite);
@@ -48,6 +60,15 @@ fn diff_exit_codes_follow_the_changes() {
     assert_eq!(diff["version"], 1);
     assert_eq!(diff["has_changes"], true);
     assert_eq!(diff["blocked"], json!([]));
+    // Text: counts per cluster, Secret values masked.
+    let out = text_diff(&g);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(text.contains("cluster `east`: 6 create"), "{text}");
+    assert!(
+        text.contains("(hidden)") && !text.contains("replace-me"),
+        "{text}"
+    );
     // diff writes nothing: not in the clusters, not in the database.
     nothing_applied(&g);
     assert_eq!(block_on(g.push_rows()), 0);
@@ -63,15 +84,7 @@ fn diff_exit_codes_follow_the_changes() {
     let (code, diff) = g.diff(&[]);
     assert_eq!(code, 0, "{diff:#}");
     // Text output says so too.
-    let out = g
-        .command("diff")
-        .arg("--monitor-directory")
-        .arg(g.production())
-        .args(["--database-url", &g.url])
-        .arg("--kubeconfig")
-        .arg(&g.kubeconfig)
-        .output()
-        .unwrap();
+    let out = text_diff(&g);
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(text.contains("no changes"), "{text}");

@@ -56,9 +56,14 @@ fn first_push_creates_everything_and_the_second_writes_nothing(dialect: Dialect)
     assert_eq!(code, 2, "changes before the first push");
     assert_eq!(actions(&diff), example_actions(&g.ns, "create"));
 
+    assert!(
+        !diff.to_string().contains(PLACEHOLDER),
+        "a Secret value in the diff"
+    );
     let (pushed, stderr) = g.push(&[]);
     assert_eq!(actions(&pushed), example_actions(&g.ns, "create"));
     assert!(stderr.contains("succeeded: 12 create"), "{stderr}");
+    assert!(!pushed.to_string().contains(PLACEHOLDER) && !stderr.contains(PLACEHOLDER));
     for c in CLUSTERS {
         assert_eq!(pushed["counts"][c]["create"], 6, "{pushed:#}");
     }

@@ -65,8 +65,9 @@ fn diff_exit_codes_follow_the_changes() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(2), "{text}");
     assert!(text.contains("cluster `east`: 6 create"), "{text}");
+    // Masked by the one masker (`****`; the text says `(hidden)`).
     assert!(
-        text.contains("(hidden)") && !text.contains("replace-me"),
+        text.contains("secret-token: \"****\"") && !text.contains("replace-me"),
         "{text}"
     );
     // diff writes nothing: not in the clusters, not in the database.

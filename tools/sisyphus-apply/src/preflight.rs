@@ -134,7 +134,11 @@ async fn check(
                 Err(sisyphus_cluster::Error::AlreadyExists { .. }) if in_new_namespace => Ok(()),
                 other => other.map(|_| ()),
             },
-            _ => cluster.add_secret_keys(object, true).await.map(|_| ()),
+            _ => match cluster.add_secret_keys(object, true).await {
+                // Recorded but not in the cluster (pending, or deleted by hand): apply creates it.
+                Err(e) if e.is_not_found() => cluster.create_secret(object, true).await.map(|_| ()),
+                other => other.map(|_| ()),
+            },
         }
     } else {
         cluster.apply(object, true).await.map(|_| ())

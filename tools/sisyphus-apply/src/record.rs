@@ -6,6 +6,28 @@ use sisyphus_core::change::{Action, Change};
 use sisyphus_core::secret::masked;
 use sisyphus_core::state::{RecordedObject, intent_hash};
 
+/// The `applied_hash` of a row written before its object was applied: it matches no intent, so
+/// the next diff makes the object an update (applied again) rather than something to adopt.
+pub(crate) const PENDING: &str = "pending";
+
+/// The row written *before* `change` (an object not recorded yet) is sent to the API server:
+/// if the push dies between the apply and its record, the object is still known to this
+/// database, and the next push finishes the job. No uid or resourceVersion yet.
+pub(crate) fn pending(change: &Change, push_id: i64) -> Option<RecordedObject> {
+    let desired = change.desired.as_ref()?;
+    Some(RecordedObject {
+        key: change.key.clone(),
+        applied: masked(&desired.object).to_string(),
+        applied_hash: PENDING.to_owned(),
+        uid: None,
+        resource_version: None,
+        config: desired.config.clone(),
+        resource: desired.resource.clone(),
+        push_id,
+        created: change.action != Action::Adopt,
+    })
+}
+
 /// The row for `change` after the API server accepted it with `applied`.
 pub(crate) fn recorded(change: &Change, applied: &Applied, push_id: i64) -> Option<RecordedObject> {
     let desired = change.desired.as_ref()?;

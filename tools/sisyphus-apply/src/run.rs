@@ -13,7 +13,7 @@ use sisyphus_core::state::ObjectId;
 use crate::Target;
 use crate::order::{PHASES, Phase, phase};
 use crate::preflight::chain;
-use crate::record::recorded;
+use crate::record::{pending, recorded};
 
 /// How apply works.
 #[derive(Clone, Debug)]
@@ -274,6 +274,16 @@ async fn write(
     };
     let object = &desired.object;
     let key = &change.key;
+    // Write-ahead: an object this database does not know yet is recorded as pending first.
+    if change.recorded.is_none()
+        && let Some(row) = pending(change, target.push_id)
+    {
+        target
+            .store
+            .record(target.lock, &row)
+            .await
+            .map_err(|e| format!("{key} was not applied: recording it failed: {}", chain(&e)))?;
+    }
     let applied = if key.group.is_empty() && is_secret_kind(&key.version, &key.kind) {
         write_secret(cluster, change).await
     } else {
@@ -321,7 +331,8 @@ async fn write_secret(cluster: &Cluster, change: &Change) -> Result<Applied, Clu
     }
     match cluster.add_secret_keys(object, false).await {
         Ok(update) => Ok(update.applied),
-        // Deleted behind our back since it was recorded: create it again.
+        // Deleted behind our back since it was recorded, or recorded as pending by a push that
+        // died before creating it: create it.
         Err(e) if e.is_not_found() => cluster.create_secret(object, false).await,
         Err(e) => Err(e),
     }

@@ -18,8 +18,8 @@ pub struct LiveObject {
     pub managed_by: Option<String>,
     /// Whether it is being deleted (`metadata.deletionTimestamp` is set).
     pub terminating: bool,
-    /// Whether the field manager `sisyphus` wrote it (`metadata.managedFields`): an object a
-    /// push applied but did not get to record (it was killed in between).
+    /// Whether the field manager `sisyphus` wrote it (`metadata.managedFields`): when this
+    /// state database does not track it, another database pushed it (or it was forgotten).
     pub written_by_sisyphus: bool,
     /// For Secrets: the key names of `data`, sorted. Values are never kept.
     pub secret_keys: Vec<String>,

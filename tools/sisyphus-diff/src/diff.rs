@@ -111,6 +111,13 @@ fn recorded_change(
     }
 
     let mut reasons = Vec::new();
+    if recorded.resource_version.is_none() {
+        reasons.push(
+            "recorded but never confirmed by the API server (a push stopped while applying it): \
+             applied again"
+                .to_owned(),
+        );
+    }
     if !same_version {
         reasons.push(format!(
             "apiVersion `{}` → `{}`",
@@ -232,21 +239,6 @@ fn unrecorded_change(key: ObjectKey, desired: DesiredObject, live: Option<&LiveO
             reasons: Vec::new(),
         };
     };
-    if live.written_by_sisyphus && !live.terminating {
-        // Applied by an earlier push that was killed before it recorded the object: that push
-        // meant to create it, so this one finishes the job (no `--adopt` needed).
-        return Change {
-            key,
-            action: Action::Update,
-            desired: Some(desired),
-            recorded: None,
-            reasons: vec![
-                "written by Sisyphus but not recorded (a push interrupted after applying it): \
-                 taken over"
-                    .to_owned(),
-            ],
-        };
-    }
     let mut reasons = Vec::new();
     if is_namespace(&key.group, &key.kind) {
         reasons.push("existing namespace: adopted as it is, without `--adopt`".to_owned());
@@ -256,7 +248,13 @@ fn unrecorded_change(key: ObjectKey, desired: DesiredObject, live: Option<&LiveO
                 .to_owned(),
         );
     }
-    if live.managed_by.as_deref() == Some(MANAGED_BY) {
+    if live.written_by_sisyphus {
+        reasons.push(
+            "written by Sisyphus (field manager `sisyphus`), but not in this state database: \
+             another database pushed it, or it was forgotten"
+                .to_owned(),
+        );
+    } else if live.managed_by.as_deref() == Some(MANAGED_BY) {
         reasons.push(format!(
             "labelled `managed-by: {MANAGED_BY}`, but not in this state database (another \
              database, or forgotten)"

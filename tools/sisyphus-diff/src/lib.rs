@@ -16,10 +16,10 @@
 //!    images); `recorded.applied` is not parsed then, so a no-op over thousands of objects costs
 //!    a few milliseconds.
 //! 2. Not recorded: [`Action::Adopt`] when the cluster has it (a Namespace is adopted without
-//!    `--adopt`; its reason says "existing namespace"), else [`Action::Create`]. An object the
-//!    field manager `sisyphus` wrote (a push killed between applying and recording it, or one
-//!    forgotten that the files still declare) is an [`Action::Update`] instead: the files declare
-//!    it and Sisyphus wrote it, so the push finishes the job without `--adopt`.
+//!    `--adopt`; its reason says "existing namespace"; one the field manager `sisyphus` wrote
+//!    says another database pushed it), else [`Action::Create`]. (A push records an object
+//!    before applying it, so one that died in between left a row behind: that object is an
+//!    update, never an adoption.)
 //! 3. Recorded but different: [`Action::Update`], with reasons for what a YAML diff does not
 //!    show well: the config or binary image it moved between, Secret keys
 //!    added or no longer declared (values are masked on both sides, so a value changed in the

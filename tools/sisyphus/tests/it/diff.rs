@@ -542,13 +542,10 @@ fn a_plan_file_of_another_version_is_refused() {
 }
 
 /// What another state database's pushes wrote is not this database's to take: `adopt`, and the
-/// push needs `--adopt` (#8, "never silently taken over"). 2916fa9 takes over, as an update,
-/// every untracked object the field manager `sisyphus` wrote, to converge after a killed push;
-/// that also covers objects of another database (another team's, a lost one, a `forget`).
+/// push needs `--adopt` (#8, "never silently taken over"). Regression test: 2916fa9 took over
+/// every untracked object the field manager `sisyphus` wrote; a killed push now converges by
+/// write-ahead rows instead.
 #[test]
-#[ignore = "bug: objects written by Sisyphus from another state database are taken over \
-            without `--adopt` (2916fa9 treats every object of field manager `sisyphus` as a \
-            killed push's)"]
 fn objects_another_database_pushed_are_adopted_only_with_adopt() {
     let g = Ground::new("other-db", Dialect::Sqlite);
     g.push(&[]);
@@ -571,8 +568,11 @@ fn objects_another_database_pushed_are_adopted_only_with_adopt() {
         assert_eq!(change["action"], "adopt", "{change:#}");
     }
     let before = block_on(g.settled_versions());
+    // The change set is shown (stdout), then the push refuses it (stderr, exit 1).
     let out = run("push", &["--yes"]);
-    let stderr = failed(&out);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("pass `--adopt`"), "{stderr}");
+    assert!(stderr.contains("nothing applied"), "{stderr}");
     assert_eq!(block_on(g.all_versions_now()), before);
 }

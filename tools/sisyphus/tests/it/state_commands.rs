@@ -230,11 +230,12 @@ fn forget_drops_rows_and_leaves_the_objects_and_needs_a_selector() {
         let services: Api<Service> = Api::namespaced(g.client(WEST).await, &g.ns);
         assert!(services.get_opt("echo").await.expect("get").is_some());
     });
-    // Sisyphus wrote it, and the files still declare it: the next push takes it back, with no
-    // write needed beyond the apply.
+    // No longer tracked: the next diff asks to adopt it, saying Sisyphus wrote it.
     let (code, changes) = g.diff(&[]);
     assert_eq!(code, 2);
-    assert_eq!(actions(&changes), [format!("{WEST} update Service echo")]);
+    assert_eq!(actions(&changes), [format!("{WEST} adopt Service echo")]);
+    let reasons = changes["changes"][0]["reasons"].to_string();
+    assert!(reasons.contains("it was forgotten"), "{reasons}");
     assert_eq!(operations(&g), [Operation::Push, Operation::Forget]);
 }
 

@@ -75,12 +75,16 @@ fn build_push_resolve_inspect() {
         serde_json::json!(["index.json", "frontend.star", "lib/unused.star"])
     );
     assert_eq!(json["index"]["config_entrypoint"], "frontend.star");
+    // The cache keeps the blobs the pull read, under the manifest digest (#11 item 5: a warm
+    // read extracts them the way a pull does).
+    let entry = tmp
+        .path()
+        .join("cache/sisyphus/config-images/sha256")
+        .join(&digest["sha256:".len()..]);
     assert!(
-        tmp.path()
-            .join("cache/sisyphus/config-images/sha256")
-            .join(&digest["sha256:".len()..])
-            .join("frontend.star")
-            .is_file()
+        entry.join("blobs").join(&digest["sha256:".len()..]).is_file(),
+        "{}",
+        entry.display()
     );
 
     let out = sisyphus()

@@ -162,7 +162,9 @@ pub(crate) fn from_starlark(err: &starlark::Error, fallback: &Fallback) -> Error
         message = format!(
             "call stack too deep: expected at most {MAX_CALLSTACK} nested calls, found more (infinite recursion?)"
         );
-    } else if message.starts_with("Execution duration limit") {
+    } else if message.starts_with("Execution duration limit")
+        || message.starts_with(crate::guard::STEP_LIMIT)
+    {
         limit = true;
         message = format!(
             "evaluation took too many steps: expected at most {MAX_TICKS} function calls and loop iterations, found more (infinite loop?)"

@@ -45,6 +45,9 @@ pub(crate) const MAX_INT_DIGITS: usize = 1300;
 /// The words every size-limit error starts with (see [`crate::error`]).
 pub(crate) const TOO_LARGE: &str = "result too large";
 
+/// The words of a breached step limit (see [`crate::error`]).
+pub(crate) const STEP_LIMIT: &str = "evaluation step limit passed";
+
 /// The words of a breached heap limit (see [`crate::error`]).
 pub(crate) const HEAP_LIMIT: &str = "evaluation heap limit passed";
 
@@ -79,6 +82,9 @@ pub(crate) fn past_deadline() -> bool {
 fn check_budget(eval: &mut Evaluator) -> starlark::Result<()> {
     if past_deadline() {
         return Err(starlark::Error::new_other(anyhow::anyhow!("{TIME_LIMIT}")));
+    }
+    if eval.get_total_tick_count() > crate::error::MAX_TICKS {
+        return Err(starlark::Error::new_other(anyhow::anyhow!("{STEP_LIMIT}")));
     }
     if eval.heap().peak_allocated_bytes() > crate::error::MAX_HEAP_BYTES {
         return Err(starlark::Error::new_other(anyhow::anyhow!("{HEAP_LIMIT}")));

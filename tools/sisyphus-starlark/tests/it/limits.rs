@@ -35,6 +35,14 @@ fn infinite_loop_at_top_level_hits_the_step_limit() {
         "def f():\n    for i in range(1000000000):\n        pass\nf()\ndef main(ctx):\n    return Application()\n",
     );
     assert!(msg.starts_with("main.star:"), "{msg}");
+    // The statement where the limit was found (starlark's own check has no location).
+    let msg = assert_limit(
+        "def main(ctx):\n    n = 0\n    for i in range(5000000):\n        n = n - 1\n    return Application()\n",
+    );
+    assert!(
+        msg.starts_with("main.star:4:9: evaluation took too"),
+        "{msg}"
+    );
 }
 
 #[test]

@@ -106,6 +106,16 @@ async fn push(args: &Args, prepared: Prepared) -> anyhow::Result<ExitStatus> {
     })
     .await;
     progress.finish();
+    for cluster in clusters.iter() {
+        let n = cluster.requests();
+        tracing::info!(
+            "cluster `{}`: {} read(s), {} write(s), {} dry run(s)",
+            cluster.name(),
+            n.reads,
+            n.writes,
+            n.dry_runs
+        );
+    }
     let outcome = if report.errors.is_empty() {
         Outcome::Succeeded
     } else {

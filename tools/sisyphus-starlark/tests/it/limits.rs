@@ -138,7 +138,7 @@ fn squaring_a_big_int_is_a_limit_error() {
         msg.starts_with("main.star:4:13: result too large: `*` would build an int of about"),
         "{msg}"
     );
-    assert!(msg.contains("bits, expected at most 4096"), "{msg}");
+    assert!(msg.contains("bits, expected at most 1024"), "{msg}");
     let msg = assert_limit("def main(ctx):\n    x = 1 << 100000000\n    return Application()\n");
     assert!(msg.contains("`<<` would build an int"), "{msg}");
 }
@@ -212,7 +212,7 @@ fn int_of_a_huge_digit_string_is_refused() {
         let msg = assert_limit(&format!(
             "def main(ctx):\n    y = {op}\n    return Application()\n"
         ));
-        assert!(msg.contains("more than 1300 digits"), "{op}: {msg}");
+        assert!(msg.contains("more than 320 digits"), "{op}: {msg}");
     }
     // Ordinary ints and int() behave as in the Starlark spec.
     let app = crate::eval(

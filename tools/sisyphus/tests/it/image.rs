@@ -82,7 +82,10 @@ fn build_push_resolve_inspect() {
         .join("cache/sisyphus/config-images/sha256")
         .join(&digest["sha256:".len()..]);
     assert!(
-        entry.join("blobs").join(&digest["sha256:".len()..]).is_file(),
+        entry
+            .join("blobs")
+            .join(&digest["sha256:".len()..])
+            .is_file(),
         "{}",
         entry.display()
     );

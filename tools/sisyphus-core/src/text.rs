@@ -34,6 +34,28 @@ pub fn escape_controls(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// [`escape_controls`] for a value quoted on one line (a name, a path, a YAML scalar): `\n` and
+/// `\t` are escaped too.
+///
+/// ```
+/// use sisyphus_core::text::escape_line;
+/// assert_eq!(escape_line("echo\nimage: evil"), "echo\\nimage: evil");
+/// ```
+pub fn escape_line(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(|c| c == '\n' || c == '\t' || needs_escape(c)) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            c => out.push_str(&escape_controls(c.encode_utf8(&mut [0; 4]))),
+        }
+    }
+    Cow::Owned(out)
+}
+
 /// Whether `c` is shown escaped by [`escape_controls`].
 fn needs_escape(c: char) -> bool {
     (c.is_control() && c != '\n' && c != '\t')

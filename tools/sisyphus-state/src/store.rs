@@ -218,23 +218,29 @@ impl Store {
             None => sql.snapshot_all.clone(),
             Some(clusters) => sql::snapshot(sql.dialect, Some(clusters.len())),
         };
-        let mut snapshot = StateSnapshot::default();
+        let mut generation = 0;
+        let mut objects = Vec::new();
         with_pool!(&self.inner.pool, p => {
             let mut query = sqlx::query(AssertSqlSafe(text));
             for cluster in clusters.into_iter().flatten() {
                 query = query.bind(cluster.as_str());
             }
             let rows = query.fetch_all(p).await.map_err(query_error(operation))?;
+            objects.reserve(rows.len());
             for row in &rows {
-                snapshot.generation = row.try_get(0).map_err(query_error(operation))?;
+                generation = row.try_get(0).map_err(query_error(operation))?;
                 let id: Option<String> = row.try_get(1).map_err(query_error(operation))?;
                 if id.is_some() {
                     let object = object_from_row(row, 1)?;
-                    snapshot.objects.insert(ObjectId::of(&object.key), object);
+                    objects.push((ObjectId::of(&object.key), object));
                 }
             }
         });
-        Ok(snapshot)
+        // Sorting once and building the map in bulk is faster than 4,000 inserts.
+        Ok(StateSnapshot {
+            objects: objects.into_iter().collect(),
+            generation,
+        })
     }
 
     /// The state's generation: it grows with every object written or removed.

@@ -12,7 +12,7 @@ use sisyphus_core::live::ListScope;
 use sisyphus_core::report::chain;
 use sisyphus_core::state::ObjectId;
 use sisyphus_registry::{Client, ClientConfig, CredentialSource};
-use sisyphus_state::{DatabaseUrl, Holder, Outcome, PushLock, Store};
+use sisyphus_state::{DatabaseUrl, Holder, PushLock, Store};
 
 use crate::commands::args::{ClusterArgs, DatabaseArgs};
 use crate::commands::image::RegistryArgs;
@@ -148,8 +148,8 @@ pub async fn connect(
 /// Take the push lock. A lock held by a process of this host that no longer runs (killed in
 /// the middle of a push) is broken at once, with a warning, instead of waiting for its lease.
 pub async fn take_lock(store: &Store, holder: &Holder) -> anyhow::Result<PushLock> {
-    let lock = match store.lock(holder, sisyphus_state::DEFAULT_LEASE).await {
-        Ok(lock) => lock,
+    match store.lock(holder, sisyphus_state::DEFAULT_LEASE).await {
+        Ok(lock) => Ok(lock),
         Err(sisyphus_state::Error::Locked {
             host, pid, user, ..
         }) if host == holder.host && !process_alive(pid) => {
@@ -158,25 +158,10 @@ pub async fn take_lock(store: &Store, holder: &Holder) -> anyhow::Result<PushLoc
                  longer runs: breaking it"
             )])?;
             store.unlock(holder).await?;
-            store.lock(holder, sisyphus_state::DEFAULT_LEASE).await?
+            Ok(store.lock(holder, sisyphus_state::DEFAULT_LEASE).await?)
         }
-        Err(e) => return Err(e.into()),
-    };
-    // Holding the lock, nothing else runs: a push still marked running was interrupted.
-    for row in store.pushes(20).await? {
-        if row.outcome == Outcome::Running {
-            store
-                .finish(
-                    &lock,
-                    row.id,
-                    Outcome::Interrupted,
-                    &row.counts,
-                    Some("its process stopped before it finished; what it applied is recorded"),
-                )
-                .await?;
-        }
+        Err(e) => Err(e.into()),
     }
-    Ok(lock)
 }
 
 /// Whether process `pid` exists on this host.

@@ -84,6 +84,7 @@ pub(crate) fn registry_client(args: &RegistryArgs) -> Client {
         insecure: args.insecure_registry.clone(),
         credentials: CredentialSource::from_env(crate::settings::var),
     })
+    .with_timeouts(crate::settings::registry_timeouts())
 }
 
 /// Open the state database named by `--database-url`, else the default SQLite file (whose path

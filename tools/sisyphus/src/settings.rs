@@ -18,13 +18,9 @@ use sisyphus_local::HostEnv;
 /// The environment snapshot taken on first use.
 pub fn host_env() -> &'static HostEnv {
     static HOST: OnceLock<HostEnv> = OnceLock::new();
-    HOST.get_or_init(|| {
-        HostEnv(
-            std::env::vars_os()
-                .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
-                .collect(),
-        )
-    })
+    // A variable set to a non-UTF-8 value is remembered as such, so a config that needs it is
+    // told so instead of "not set".
+    HOST.get_or_init(|| HostEnv::from_vars_os(std::env::vars_os()))
 }
 
 /// The value of `name`, if set (and UTF-8).
@@ -95,6 +91,29 @@ pub fn os_user() -> String {
                 .map(|u| u.name)
         })
         .unwrap_or_else(|| format!("uid {}", nix::unistd::getuid()))
+}
+
+/// Registry deadlines: `SISYPHUS_REGISTRY_CONNECT_TIMEOUT`, `SISYPHUS_REGISTRY_READ_TIMEOUT` and
+/// `SISYPHUS_REGISTRY_TIMEOUT` (one whole resolve or pull), in seconds; unset or not a
+/// positive number keeps the default (10, 30 and 120 s).
+pub fn registry_timeouts() -> sisyphus_registry::Timeouts {
+    let mut timeouts = sisyphus_registry::Timeouts::default();
+    let seconds = |name: &str| {
+        var(name)
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .filter(|s| s.is_finite() && *s > 0.0)
+            .map(std::time::Duration::from_secs_f64)
+    };
+    if let Some(d) = seconds("SISYPHUS_REGISTRY_CONNECT_TIMEOUT") {
+        timeouts.connect = d;
+    }
+    if let Some(d) = seconds("SISYPHUS_REGISTRY_READ_TIMEOUT") {
+        timeouts.read = d;
+    }
+    if let Some(d) = seconds("SISYPHUS_REGISTRY_TIMEOUT") {
+        timeouts.overall = d;
+    }
+    timeouts
 }
 
 /// This machine's host name (`unknown` if it cannot be read).

@@ -54,7 +54,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitStatus> {
     };
     match &args.output {
         Some(path) => {
-            sisyphus_plan::write_file(path, &plan)
+            sisyphus_plan::write_file_outside(path, &plan, dir)
                 .with_context(|| format!("failed to write the plan file `{}`", path.display()))?;
             let mut stderr = std::io::stderr().lock();
             let _ = writeln!(

@@ -127,3 +127,34 @@ fn a_plan_file_that_cannot_be_written_is_an_error_naming_it() {
     );
     assert_eq!(std::fs::read_dir(tmp.path()).expect("ls").count(), 0);
 }
+
+/// `plan -o` onto one of the folder's own files is refused and the file is left as it was
+/// (#11 item 10).
+#[test]
+fn the_plan_is_never_written_over_an_input() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let folder = tmp.path().join("production");
+    std::fs::create_dir_all(folder.join("echo")).expect("mkdir");
+    for file in [
+        "clusters.yaml",
+        "global/index.yaml",
+        "echo/index.yaml",
+        "echo/secrets.yaml",
+    ] {
+        let to = folder.join(file);
+        std::fs::create_dir_all(to.parent().expect("parent")).expect("mkdir");
+        std::fs::copy(example().join(file), &to).expect("copy");
+    }
+    let index = folder.join("echo/index.yaml");
+    let before = std::fs::read(&index).expect("read");
+    let (code, _, stderr) = run(&[
+        "plan",
+        "--monitor-directory",
+        folder.to_str().expect("utf-8"),
+        "-o",
+        index.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("refusing to overwrite it"), "{stderr}");
+    assert_eq!(std::fs::read(&index).expect("read"), before);
+}

@@ -42,7 +42,10 @@ pub fn escape_controls(text: &str) -> Cow<'_, str> {
 /// assert_eq!(escape_line("echo\nimage: evil"), "echo\\nimage: evil");
 /// ```
 pub fn escape_line(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(|c| c == '\n' || c == '\t' || needs_escape(c)) {
+    if !text
+        .chars()
+        .any(|c| c == '\n' || c == '\t' || needs_escape(c))
+    {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 8);

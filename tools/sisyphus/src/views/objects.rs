@@ -5,6 +5,7 @@
 use anyhow::Context as _;
 use serde_json::Value;
 use sisyphus_core::desired::DesiredObjects;
+use sisyphus_core::plain::PlainValue;
 use sisyphus_core::secret::masked_unappliable;
 
 /// `---`, `# cluster: <name>`, then the object, for every object in key order. Multi-line
@@ -59,49 +60,9 @@ pub fn to_yaml(value: &Value) -> anyhow::Result<String> {
     let mut options = serde_saphyr::SerializerOptions::default();
     options.folded_wrap_chars = usize::MAX;
     Ok(serde_saphyr::to_string_with_options(
-        &YamlValue(value),
+        &PlainValue(value),
         options,
     )?)
-}
-
-/// A JSON value serialized with plain numbers. (`serde_json::Number` serializes as a private
-/// struct under serde_json's `arbitrary_precision` feature, which a dependency turns on.)
-struct YamlValue<'a>(&'a Value);
-
-impl serde::Serialize for YamlValue<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::{SerializeMap as _, SerializeSeq as _};
-        match self.0 {
-            Value::Null => s.serialize_unit(),
-            Value::Bool(b) => s.serialize_bool(*b),
-            Value::Number(n) => {
-                if let Some(u) = n.as_u64() {
-                    s.serialize_u64(u)
-                } else if let Some(i) = n.as_i64() {
-                    s.serialize_i64(i)
-                } else if let Some(f) = n.as_f64() {
-                    s.serialize_f64(f)
-                } else {
-                    s.serialize_str(&n.to_string())
-                }
-            }
-            Value::String(text) => s.serialize_str(text),
-            Value::Array(items) => {
-                let mut seq = s.serialize_seq(Some(items.len()))?;
-                for item in items {
-                    seq.serialize_element(&YamlValue(item))?;
-                }
-                seq.end()
-            }
-            Value::Object(fields) => {
-                let mut map = s.serialize_map(Some(fields.len()))?;
-                for (k, v) in fields {
-                    map.serialize_entry(k, &YamlValue(v))?;
-                }
-                map.end()
-            }
-        }
-    }
 }
 
 #[cfg(test)]

@@ -27,10 +27,9 @@ use sisyphus_test_support::kube::{KubeCluster, client_for, merged_kubeconfig};
 use sisyphus_test_support::{MariaDb, Postgres, Registry};
 use sqlx::Row as _;
 
-use crate::common::{ok, repo_root, sisyphus};
+use crate::common::{repo_root, sisyphus};
 
-/// The binary image digest given to `sisyphus image build`.
-pub const BINARY: &str = "sha256:a130de16c89c07a0a0061fce19a0cb78a30210dad3218a49379e6a8735eb19a1";
+pub use crate::common::BINARY;
 /// The two clusters (kubeconfig contexts).
 pub const EAST: &str = "east";
 pub const WEST: &str = "west";
@@ -187,32 +186,7 @@ impl Ground {
     /// Build a config image from `star` and push it to `acme/<repo>:latest` for each repo;
     /// its digest.
     pub fn push_config(&self, star: &str, repos: &[&str]) -> String {
-        let root = self.tmp.path().join("root");
-        let layout = self.tmp.path().join("layout");
-        let _ = std::fs::remove_dir_all(&layout);
-        std::fs::create_dir_all(&root).expect("mkdir");
-        std::fs::write(root.join("frontend.star"), star).expect("write star");
-        let binary_repository = format!("{}/acme/echo", self.registry.host());
-        let out = sisyphus()
-            .args(["image", "build", "--config-root"])
-            .arg(&root)
-            .args(["--entrypoint", "frontend.star", "--binary-digest", BINARY])
-            .args(["--binary-repository", &binary_repository, "--out"])
-            .arg(&layout)
-            .output()
-            .expect("run sisyphus");
-        let digest = ok(&out).trim().to_owned();
-        let mut push = sisyphus();
-        push.args(["image", "push", "--quiet", "--layout"])
-            .arg(&layout);
-        for repo in repos {
-            push.args([
-                "--tag",
-                &format!("{}/acme/{repo}:latest", self.registry.host()),
-            ]);
-        }
-        ok(&push.output().expect("run sisyphus"));
-        digest
+        crate::common::push_config_image(&self.registry.host(), self.tmp.path(), star, repos)
     }
 
     /// `sisyphus <command>` with this test's cache, state home and kubeconfig (no arguments).

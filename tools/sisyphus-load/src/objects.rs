@@ -80,6 +80,22 @@ pub(crate) fn parse_object(cx: &mut Cx<'_>, node: &Node) -> Option<KubernetesObj
         );
         ok = false;
     }
+    if let (Some(v), Some(k)) = (&api_version, &kind)
+        && sisyphus_core::secret::is_secret_kind(v, k)
+        && k != "Secret"
+    {
+        // Masked all the same (the one masker ignores the case), but the API server would
+        // refuse it: say so before anything is shown or applied (#11 item 13).
+        let pos = get("kind").map_or(node.pos, |n| n.pos);
+        cx.error(
+            pos,
+            format!(
+                "unknown kind `{}` for `v1`: expected `Secret` (kinds are case-sensitive)",
+                sisyphus_core::text::escape_line(k)
+            ),
+        );
+        ok = false;
+    }
     match get("metadata") {
         None => {
             cx.error(node.pos, "a Kubernetes object needs `metadata.name`");

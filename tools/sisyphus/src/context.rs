@@ -7,8 +7,9 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 use futures::StreamExt as _;
-use sisyphus_cluster::Clusters;
-use sisyphus_core::live::ListScope;
+use sisyphus_cluster::{Cluster, Clusters};
+use sisyphus_core::desired::ObjectKey;
+use sisyphus_core::live::{ListScope, LiveObjects};
 use sisyphus_core::report::chain;
 use sisyphus_core::state::ObjectId;
 use sisyphus_registry::{Client, ClientConfig, CredentialSource};
@@ -183,14 +184,41 @@ pub fn process_alive(pid: u32) -> bool {
 ///
 /// Every list that failed, as messages.
 pub async fn list_live<'a>(
-    clusters: &Clusters,
+    clusters: &'a Clusters,
     scopes: impl IntoIterator<Item = &'a ListScope>,
 ) -> Result<BTreeMap<ObjectId, serde_json::Value>, Vec<String>> {
+    list_each(clusters, scopes, |c, s| c.list_objects(s)).await
+}
+
+/// What diff needs of `scopes`: which objects exist, their key names for Secrets (one
+/// metadata list per scope, 8 at a time), by identity.
+///
+/// # Errors
+///
+/// Every list that failed, as messages.
+pub async fn list_existing<'a>(
+    clusters: &'a Clusters,
+    scopes: impl IntoIterator<Item = &'a ListScope>,
+) -> Result<LiveObjects, Vec<String>> {
+    list_each(clusters, scopes, |c, s| c.list(s)).await
+}
+
+/// Run `list` once per scope on its cluster, 8 at a time, and collect the objects by identity
+/// (every failure, sorted, when any failed).
+async fn list_each<'a, T, F, Fut>(
+    clusters: &'a Clusters,
+    scopes: impl IntoIterator<Item = &'a ListScope>,
+    list: F,
+) -> Result<BTreeMap<ObjectId, T>, Vec<String>>
+where
+    F: Fn(&'a Cluster, &'a ListScope) -> Fut,
+    Fut: std::future::Future<Output = Result<Vec<(ObjectKey, T)>, sisyphus_cluster::Error>>,
+{
     let lists = scopes.into_iter().map(|s| {
-        let cluster = clusters.get(&s.cluster);
+        let found = clusters.get(&s.cluster).map(|c| list(c, s));
         async move {
-            match cluster {
-                Some(c) => c.list_objects(s).await.map_err(|e| chain(&e)),
+            match found {
+                Some(found) => found.await.map_err(|e| chain(&e)),
                 None => Err(format!("cluster `{}` is not connected", s.cluster)),
             }
         }
@@ -199,16 +227,16 @@ pub async fn list_live<'a>(
         .buffer_unordered(8)
         .collect()
         .await;
-    let mut live = BTreeMap::new();
+    let mut objects = BTreeMap::new();
     let mut errors = Vec::new();
     for result in results {
         match result {
-            Ok(found) => live.extend(found.into_iter().map(|(k, v)| (ObjectId::of(&k), v))),
+            Ok(found) => objects.extend(found.into_iter().map(|(k, v)| (ObjectId::of(&k), v))),
             Err(e) => errors.push(e),
         }
     }
     if errors.is_empty() {
-        Ok(live)
+        Ok(objects)
     } else {
         errors.sort();
         Err(errors)

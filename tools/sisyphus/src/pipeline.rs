@@ -7,11 +7,9 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use anyhow::{Context as _, bail};
-use futures::StreamExt as _;
 use sisyphus_core::change::ChangeSet;
 use sisyphus_core::live::LiveObjects;
 use sisyphus_core::production::{Plan, ResourceSpec};
-use sisyphus_core::state::ObjectId;
 use sisyphus_diff::DiffInput;
 use sisyphus_render::{RenderInput, Rendered};
 use sisyphus_state::Store;
@@ -253,35 +251,21 @@ pub async fn diff(
         .retain(|_, recorded| scope.contains(&recorded.key));
 
     let scopes = sisyphus_diff::live_scopes(&desired, &snapshot);
-    let mut live = LiveObjects::new();
-    if !scopes.is_empty() {
+    let live = if scopes.is_empty() {
+        LiveObjects::new()
+    } else {
         let names: BTreeSet<String> = scopes.iter().map(|s| s.cluster.clone()).collect();
         let connected = crate::context::connect(cluster_args, &names, shown, outcome).await?;
-        let lists = scopes.iter().map(|s| {
-            let cluster = connected.get(&s.cluster);
-            async move {
-                match cluster {
-                    Some(cluster) => cluster.list(s).await.map_err(|e| chain(&e)),
-                    None => Err(format!("cluster `{}` is not connected", s.cluster)),
-                }
-            }
-        });
-        let results: Vec<_> = futures::stream::iter(lists)
-            .buffer_unordered(8)
-            .collect()
-            .await;
-        let mut errors = Vec::new();
-        for result in results {
-            match result {
-                Ok(found) => live.extend(found.into_iter().map(|(k, l)| (ObjectId::of(&k), l))),
-                Err(e) => errors.push(format!("error: {e}\n")),
-            }
-        }
-        if !errors.is_empty() {
-            errors.sort();
-            return Err(Problems::new(errors, shown, outcome).into());
-        }
-    }
+        crate::context::list_existing(&connected, &scopes)
+            .await
+            .map_err(|errors| {
+                let errors = errors
+                    .into_iter()
+                    .map(|e| format!("error: {e}\n"))
+                    .collect();
+                Problems::new(errors, shown, outcome)
+            })?
+    };
     let changes = sisyphus_diff::diff(DiffInput {
         desired,
         state: &snapshot,

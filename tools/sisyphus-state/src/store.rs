@@ -63,6 +63,26 @@ macro_rules! with_pool {
 }
 pub(crate) use with_pool;
 
+/// Begins a transaction on the concrete pool `$p` whose first statement bumps the generation
+/// and checks that `$lock`'s lease token is still the lock row's: if it is not, the
+/// transaction is rolled back and the enclosing function returns [`Error::LockLost`].
+macro_rules! fenced_transaction {
+    ($p:expr, $sql:expr, $lock:expr, $operation:expr) => {{
+        let mut tx = $p.begin().await.map_err(query_error($operation.clone()))?;
+        let fenced = sqlx::query($sql.fence.as_str())
+            .bind($lock.token())
+            .execute(&mut *tx)
+            .await
+            .map_err(query_error($operation.clone()))?
+            .rows_affected();
+        if fenced == 0 {
+            tx.rollback().await.map_err(query_error($operation))?;
+            return Err($lock.lost());
+        }
+        tx
+    }};
+}
+
 /// The state database. Cheap to clone (one shared pool).
 #[derive(Clone)]
 pub struct Store {
@@ -370,17 +390,7 @@ impl Store {
         let config = object.config.as_ref();
         let resource = object.resource.as_ref();
         with_pool!(&self.inner.pool, p => {
-            let mut tx = p.begin().await.map_err(query_error(operation.clone()))?;
-            let fenced = sqlx::query(sql.fence.as_str())
-                .bind(lock.token())
-                .execute(&mut *tx)
-                .await
-                .map_err(query_error(operation.clone()))?
-                .rows_affected();
-            if fenced == 0 {
-                tx.rollback().await.map_err(query_error(operation))?;
-                return Err(lock.lost());
-            }
+            let mut tx = fenced_transaction!(p, sql, lock, operation);
             sqlx::query(sql.upsert_object.as_str())
                 .bind(hash.as_str())
                 .bind(key.cluster.as_str())
@@ -420,17 +430,7 @@ impl Store {
         let hash = id.hash();
         let operation = format!("remove {id}");
         let removed = with_pool!(&self.inner.pool, p => {
-            let mut tx = p.begin().await.map_err(query_error(operation.clone()))?;
-            let fenced = sqlx::query(sql.fence.as_str())
-                .bind(lock.token())
-                .execute(&mut *tx)
-                .await
-                .map_err(query_error(operation.clone()))?
-                .rows_affected();
-            if fenced == 0 {
-                tx.rollback().await.map_err(query_error(operation))?;
-                return Err(lock.lost());
-            }
+            let mut tx = fenced_transaction!(p, sql, lock, operation);
             let removed = sqlx::query(sql.delete_object.as_str())
                 .bind(hash.as_str())
                 .execute(&mut *tx)

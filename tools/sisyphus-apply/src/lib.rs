@@ -7,7 +7,7 @@
 //! Out: an [`ApplyReport`]: what was done, what was kept and why, every error.
 //! Touches: the clusters (writes), the state database (writes, under the lock).
 //!
-//! Two steps, both here so no command can skip the first:
+//! Three steps, the first two here so no command can skip the first:
 //! 1. [`preflight()`] finds everything that can be found before the first write and reports it
 //!    all together: blocked changes, adoptions without consent, unreachable clusters, kinds a
 //!    cluster does not serve, objects the API server rejects in a server-side dry-run.
@@ -16,6 +16,10 @@
 //!    cluster-scoped objects; namespaced objects in dependency order (ServiceAccounts,
 //!    ConfigMaps, Secrets, RBAC, storage, Services, then workloads); then deletions in reverse
 //!    order, with a bounded wait. A phase that fails stops that cluster before the next phase.
+//! 3. [`wait()`] watches what was written until it is ready ([`readiness()`]: Deployments,
+//!    StatefulSets and DaemonSets rolled out, Jobs complete, Namespaces active, Services with
+//!    a ready endpoint when they select pods the push rolls out), has failed, or the deadline
+//!    passes; what did not get there is named with its conditions, pods and newest events.
 //!
 //! Secrets are created once and afterwards only get the keys they lack (never a value
 //! overwritten, see `sisyphus_cluster::Cluster::add_secret_keys`); what is recorded is the
@@ -23,11 +27,15 @@
 
 mod order;
 mod preflight;
+mod readiness;
 mod record;
 mod run;
+mod wait;
 
 pub use preflight::{Preflight, preflight};
+pub use readiness::{Readiness, WaitKind, readiness};
 pub use run::{ApplyReport, Event, Kept, Options, apply};
+pub use wait::{NotReady, WaitEvent, WaitOptions, WaitReport, Written, wait, waited};
 
 use sisyphus_cluster::Clusters;
 use sisyphus_state::{PushLock, Store};

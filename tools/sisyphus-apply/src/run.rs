@@ -14,6 +14,7 @@ use crate::Target;
 use crate::order::{PHASES, Phase, phase};
 use crate::preflight::chain;
 use crate::record::{pending, recorded};
+use crate::wait::Written;
 
 /// How apply works.
 #[derive(Clone, Debug)]
@@ -83,6 +84,9 @@ pub struct ApplyReport {
     pub kept: Vec<Kept>,
     /// Every failure, in the house format; the push failed when there is any.
     pub errors: Vec<String>,
+    /// Every object written (not Secrets, whose writes have nothing to wait for), with the
+    /// generation the API server answered: what [`crate::wait()`] waits for.
+    pub written: Vec<Written>,
 }
 
 impl ApplyReport {
@@ -92,6 +96,7 @@ impl ApplyReport {
         }
         self.kept.extend(other.kept);
         self.errors.extend(other.errors);
+        self.written.extend(other.written);
     }
 }
 
@@ -132,6 +137,7 @@ pub async fn apply(
         report.merge(one);
     }
     report.kept.sort_by(|a, b| a.key.cmp(&b.key));
+    report.written.sort_by(|a, b| a.key.cmp(&b.key));
     report
 }
 
@@ -150,7 +156,7 @@ async fn apply_cluster(
             .copied()
             .filter(|c| c.action != Action::Delete && phase(&c.key) == current)
             .collect();
-        let results: Vec<(&Change, Result<(), String>)> = futures::stream::iter(batch)
+        let results: Vec<(&Change, Result<Option<i64>, String>)> = futures::stream::iter(batch)
             .map(|change| async move { (change, write(cluster, change, target, options).await) })
             .buffer_unordered(options.concurrency.max(1))
             .collect()
@@ -214,13 +220,19 @@ async fn apply_cluster(
 
 fn note(
     report: &mut ApplyReport,
-    results: Vec<(&Change, Result<(), String>)>,
+    results: Vec<(&Change, Result<Option<i64>, String>)>,
     progress: &(dyn Fn(Event<'_>) + Sync),
 ) {
     for (change, result) in results {
         match result {
-            Ok(()) => {
+            Ok(generation) => {
                 *report.done.entry(change.action).or_default() += 1;
+                if !is_secret(&change.key) {
+                    report.written.push(Written {
+                        key: change.key.clone(),
+                        generation,
+                    });
+                }
                 progress(Event::Done {
                     key: &change.key,
                     action: change.action,
@@ -262,15 +274,19 @@ async fn establish_crds(cluster: &Cluster, writes: &[&Change], options: &Options
     errors
 }
 
-/// Write one change and record it.
+fn is_secret(key: &ObjectKey) -> bool {
+    key.group.is_empty() && is_secret_kind(&key.version, &key.kind)
+}
+
+/// Write one change and record it; the object's generation after the write.
 async fn write(
     cluster: &Cluster,
     change: &Change,
     target: &Target<'_>,
     options: &Options,
-) -> Result<(), String> {
+) -> Result<Option<i64>, String> {
     let Some(desired) = &change.desired else {
-        return Ok(());
+        return Ok(None);
     };
     let object = &desired.object;
     let key = &change.key;
@@ -284,7 +300,7 @@ async fn write(
             .await
             .map_err(|e| format!("{key} was not applied: recording it failed: {}", chain(&e)))?;
     }
-    let applied = if key.group.is_empty() && is_secret_kind(&key.version, &key.kind) {
+    let applied = if is_secret(key) {
         write_secret(cluster, change).await
     } else {
         if change.action == Action::Recreate {
@@ -304,12 +320,13 @@ async fn write(
     }
     .map_err(|e| chain(&e))?;
     let Some(row) = recorded(change, &applied, target.push_id) else {
-        return Ok(());
+        return Ok(applied.generation);
     };
     target
         .store
         .record(target.lock, &row)
         .await
+        .map(|()| applied.generation)
         .map_err(|e| format!("{key} was applied but not recorded: {}", chain(&e)))
 }
 

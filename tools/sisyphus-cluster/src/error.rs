@@ -179,6 +179,14 @@ pub enum Error {
         /// How long.
         timeout: Duration,
     },
+    /// A watch broke (it is restarted with backoff).
+    #[error("the watch of {what} failed: {message}")]
+    Watch {
+        /// What was watched.
+        what: String,
+        /// Why.
+        message: String,
+    },
 }
 
 impl Error {

@@ -32,6 +32,7 @@ mod objects;
 mod operations;
 mod secrets;
 mod untracked;
+mod watch;
 
 pub use connect::{Cluster, Clusters, DEFAULT_CHECK_TIMEOUT, kubeconfig_files};
 pub use count::RequestCounts;
@@ -39,6 +40,7 @@ pub use error::{Error, Errors};
 pub use operations::{Applied, Deleted, KindInfo, METADATA_PAGE_SIZE, SECRET_PAGE_SIZE};
 pub use secrets::SecretUpdate;
 pub use untracked::is_automatic;
+pub use watch::{Seen, event_time};
 
 // The boundary types this crate speaks, re-exported for convenience.
 pub use sisyphus_core::desired::ObjectKey;
@@ -71,6 +73,7 @@ mod tests {
         send(&cluster.refresh_discovery());
         send(&cluster.list(scope));
         send(&cluster.apply(&object, false));
+        send(&cluster.dry_run_object(&object));
         send(&cluster.get(key));
         send(&cluster.delete(key, Duration::ZERO));
         send(&cluster.create_secret(&object, false));
@@ -78,6 +81,9 @@ mod tests {
         send(&cluster.untracked_in_namespace("n", &tracked));
         send(&cluster.wait_crd_established("n", Duration::ZERO));
         send(&cluster.wait_namespace_gone("n", Duration::ZERO));
+        send(&cluster.watch(scope, None));
+        send(&cluster.pods_matching("n", &Default::default()));
+        send(&cluster.events_about("n", &BTreeSet::new()));
         send(&Clusters::connect(&[], &[]));
     }
 }

@@ -16,16 +16,21 @@ pub struct SourceArgs {
     /// `sisyphus_environment`), instead of a folder.
     #[arg(long, value_name = "FILE")]
     pub plan: Option<PathBuf>,
+    /// A change set saved by `sisyphus diff --out`: exactly its changes, from its plan and
+    /// pinned digests (no tag resolved again), refused when anything moved since.
+    #[arg(long, value_name = "FILE")]
+    pub changes: Option<PathBuf>,
 }
 
 impl SourceArgs {
     /// The source named.
     pub fn source(&self) -> Source {
-        match (&self.monitor_directory, &self.plan) {
-            (_, Some(plan)) => Source::PlanFile(plan.clone()),
-            (Some(dir), None) => Source::Folder(dir.clone()),
+        match (&self.monitor_directory, &self.plan, &self.changes) {
+            (_, _, Some(changes)) => Source::Changes(changes.clone()),
+            (_, Some(plan), None) => Source::PlanFile(plan.clone()),
+            (Some(dir), None, None) => Source::Folder(dir.clone()),
             // clap's group requires one of them.
-            (None, None) => Source::Folder(PathBuf::from(".")),
+            (None, None, None) => Source::Folder(PathBuf::from(".")),
         }
     }
 }
@@ -46,7 +51,7 @@ pub struct DatabaseArgs {
 }
 
 /// Which clusters and namespaces, and how to reach them.
-#[derive(Debug, clap::Args)]
+#[derive(Clone, Debug, clap::Args)]
 pub struct ClusterArgs {
     /// Only this cluster (a kubeconfig context name; repeatable). Default: every cluster the
     /// folder targets or declares, and every cluster the state database has objects in.
@@ -114,4 +119,72 @@ pub struct RunArgs {
     /// How to show the change set.
     #[arg(long, value_enum, default_value_t = Output::Text)]
     pub output: Output,
+}
+
+/// A duration as people write it: `90s`, `15m`, `1h30m`, `500ms` (a bare number is seconds).
+///
+/// # Errors
+///
+/// A message naming what was expected, for clap to show.
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let expected = || {
+        format!(
+            "invalid duration `{}`: expected a number with a unit, like `90s`, `15m`, `1h30m` or \
+             `500ms`",
+            sisyphus_core::text::escape_line(text)
+        )
+    };
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(expected());
+    }
+    if let Ok(seconds) = text.parse::<u64>() {
+        return Ok(std::time::Duration::from_secs(seconds));
+    }
+    let mut total = std::time::Duration::ZERO;
+    let mut rest = text;
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let number: u64 = rest[..digits].parse().map_err(|_| expected())?;
+        rest = &rest[digits..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let unit = match &rest[..unit_len] {
+            "ms" => std::time::Duration::from_millis(1),
+            "s" => std::time::Duration::from_secs(1),
+            "m" => std::time::Duration::from_secs(60),
+            "h" => std::time::Duration::from_secs(3600),
+            _ => return Err(expected()),
+        };
+        rest = &rest[unit_len..];
+        let part = u32::try_from(number)
+            .ok()
+            .and_then(|n| unit.checked_mul(n))
+            .ok_or_else(expected)?;
+        total = total.checked_add(part).ok_or_else(expected)?;
+    }
+    Ok(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::parse_duration;
+
+    #[test]
+    fn durations_read_as_people_write_them() {
+        assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("15m"), Ok(Duration::from_secs(900)));
+        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        for bad in ["", "s", "10x", "1.5m", "-3s", "99999999999h", "10 s"] {
+            let error = parse_duration(bad).expect_err(bad);
+            assert!(error.contains("expected a number with a unit"), "{error}");
+        }
+    }
 }

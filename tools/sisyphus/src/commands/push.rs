@@ -3,13 +3,14 @@
 
 use std::collections::BTreeSet;
 use std::io::IsTerminal as _;
+use std::time::Duration;
 
 use anyhow::bail;
-use sisyphus_apply::{ApplyReport, Event, Options, Preflight, Target};
+use sisyphus_apply::{ApplyReport, Event, Options, Preflight, Target, WaitOptions, WaitReport};
 use sisyphus_state::{Operation, Outcome, PushInfo};
 
 use crate::ExitStatus;
-use crate::commands::args::{Output, RunArgs, UserArgs};
+use crate::commands::args::{Output, RunArgs, UserArgs, parse_duration};
 use crate::context::{self, Context};
 use crate::diagnostics::Hint;
 use crate::pipeline::{self, Prepared};
@@ -30,6 +31,12 @@ pub struct Args {
     /// Take over objects that exist in a cluster but are not tracked (shown as `adopt`).
     #[arg(long)]
     pub adopt: bool,
+    /// Do not wait for what was applied to roll out.
+    #[arg(long)]
+    pub no_wait: bool,
+    /// How long to wait for everything applied to roll out (`90s`, `15m`, `1h`).
+    #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = parse_duration)]
+    pub timeout: Duration,
     /// Who is pushing.
     #[command(flatten)]
     pub user: UserArgs,
@@ -56,6 +63,7 @@ async fn push(args: &Args, prepared: Prepared) -> anyhow::Result<ExitStatus> {
         plan,
         store,
         diffed,
+        ..
     } = prepared;
     let changes = &diffed.changes;
     let shown = args.run.source.source().shown();
@@ -98,7 +106,8 @@ async fn push(args: &Args, prepared: Prepared) -> anyhow::Result<ExitStatus> {
         lock: &lock,
         push_id,
     };
-    let progress = crate::views::progress::Progress::new(!args.run.output.eq(&Output::Json));
+    let shows_progress = !args.run.output.eq(&Output::Json);
+    let progress = crate::views::progress::Progress::new(shows_progress);
     let report = sisyphus_apply::apply(changes, &target, &Options::default(), &|event: Event<
         '_,
     >| {
@@ -106,6 +115,11 @@ async fn push(args: &Args, prepared: Prepared) -> anyhow::Result<ExitStatus> {
     })
     .await;
     progress.finish();
+    let waited = if report.errors.is_empty() && !args.no_wait {
+        wait(args, changes, &report, &clusters, shows_progress).await
+    } else {
+        WaitReport::default()
+    };
     for cluster in clusters.iter() {
         let n = cluster.requests();
         tracing::info!(
@@ -116,18 +130,59 @@ async fn push(args: &Args, prepared: Prepared) -> anyhow::Result<ExitStatus> {
             n.dry_runs
         );
     }
-    let outcome = if report.errors.is_empty() {
+    let outcome = if report.errors.is_empty() && waited.not_ready.is_empty() {
         Outcome::Succeeded
     } else {
         Outcome::Failed
     };
-    let message = (!report.errors.is_empty()).then(|| format!("{} error(s)", report.errors.len()));
+    let message = if !report.errors.is_empty() {
+        Some(format!("{} error(s)", report.errors.len()))
+    } else if !waited.not_ready.is_empty() {
+        Some(format!(
+            "applied; {} object(s) did not become ready: {}",
+            waited.not_ready.len(),
+            waited
+                .not_ready
+                .iter()
+                .take(5)
+                .map(|n| format!("{}: {}", n.key, n.why))
+                .chain((waited.not_ready.len() > 5).then(|| "...".to_owned()))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ))
+    } else {
+        None
+    };
     store
         .finish(&lock, push_id, outcome, &report.done, message.as_deref())
         .await?;
     lock.release().await?;
     store.close().await;
-    summarize(push_id, &report, &shown)
+    summarize(push_id, &report, &waited, &shown)
+}
+
+/// Wait for what was written to roll out, showing progress.
+async fn wait(
+    args: &Args,
+    changes: &sisyphus_core::change::ChangeSet,
+    report: &ApplyReport,
+    clusters: &sisyphus_cluster::Clusters,
+    shows_progress: bool,
+) -> WaitReport {
+    let targets = sisyphus_apply::waited(changes, &report.written);
+    if targets.is_empty() {
+        return WaitReport::default();
+    }
+    let progress = crate::views::progress::WaitProgress::new(shows_progress);
+    let options = WaitOptions {
+        timeout: args.timeout,
+    };
+    let waited = sisyphus_apply::wait(&targets, clusters, &options, &|event| {
+        progress.event(event);
+    })
+    .await;
+    progress.finish();
+    waited
 }
 
 /// Ask on the terminal; refuse without one.
@@ -151,8 +206,14 @@ fn consent(changes: usize, clusters: usize) -> anyhow::Result<()> {
     }
 }
 
-/// What was done, what was kept, and every error (exit 1 when there is one).
-fn summarize(push_id: i64, report: &ApplyReport, shown: &str) -> anyhow::Result<ExitStatus> {
+/// What was done, what was kept, what did not become ready, and every error (exit 1 when
+/// there is one).
+fn summarize(
+    push_id: i64,
+    report: &ApplyReport,
+    waited: &WaitReport,
+    shown: &str,
+) -> anyhow::Result<ExitStatus> {
     let done: Vec<String> = report
         .done
         .iter()
@@ -160,6 +221,26 @@ fn summarize(push_id: i64, report: &ApplyReport, shown: &str) -> anyhow::Result<
         .collect();
     for kept in &report.kept {
         crate::printer::status(&format!("kept {}: {}", kept.key, kept.why))?;
+    }
+    if report.errors.is_empty() && !waited.not_ready.is_empty() {
+        let errors = waited
+            .not_ready
+            .iter()
+            .map(|n| format!("error: {n}\n"))
+            .collect();
+        let mut problems = Problems::new(errors, shown, "the rollout failed");
+        problems.footer = format!(
+            "push {push_id} failed: everything was applied and recorded ({}), but {} object(s) \
+             did not become ready{}",
+            done.join(", "),
+            waited.not_ready.len(),
+            if waited.ready > 0 {
+                format!(" ({} did)", waited.ready)
+            } else {
+                String::new()
+            }
+        );
+        return Err(problems.into());
     }
     if report.errors.is_empty() {
         crate::printer::status(&format!(

@@ -190,7 +190,18 @@ impl Ground {
     }
 
     /// `sisyphus <command>` with this test's cache, state home and kubeconfig (no arguments).
+    /// A `push` does not wait for rollouts (`--no-wait`): the tests of what push writes do not
+    /// depend on pods; [`Ground::waiting_command`] waits.
     pub fn command(&self, command: &str) -> Command {
+        let mut cmd = self.waiting_command(command);
+        if command == "push" {
+            cmd.arg("--no-wait");
+        }
+        cmd
+    }
+
+    /// As [`Ground::command`], and a `push` waits for what it applied to roll out.
+    pub fn waiting_command(&self, command: &str) -> Command {
         let mut cmd = sisyphus();
         cmd.arg(command)
             .env("XDG_CACHE_HOME", self.tmp.path().join("cache"))

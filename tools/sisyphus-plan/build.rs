@@ -7,9 +7,14 @@
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let manifest_dir = std::env::var("CARGO_MANIFEST_DIR")?;
     let proto_root = format!("{manifest_dir}/../../proto");
-    let file = "sisyphus/plan/v1/plan.proto";
-    println!("cargo:rerun-if-changed={proto_root}/{file}");
-    let fds = protox::compile([file], [proto_root.as_str()])?;
+    let files = [
+        "sisyphus/plan/v1/plan.proto",
+        "sisyphus/changes/v1/changes.proto",
+    ];
+    for file in files {
+        println!("cargo:rerun-if-changed={proto_root}/{file}");
+    }
+    let fds = protox::compile(files, [proto_root.as_str()])?;
     prost_build::Config::new().compile_fds(fds)?;
     Ok(())
 }

@@ -304,6 +304,31 @@ impl Cluster {
         Ok(Applied::of(&applied.metadata))
     }
 
+    /// What `object` would look like live after a server-side apply (field manager
+    /// [`FIELD_MANAGER`], forced), without persisting anything: a dry run, returned as
+    /// [`Cluster::get`] returns live objects (managed fields and status removed). For
+    /// `diff --live`, which compares it with the live object.
+    ///
+    /// # Errors
+    ///
+    /// As [`Cluster::apply`].
+    pub async fn dry_run_object(&self, object: &Value) -> Result<Value, Error> {
+        let key = self.key_of(object)?;
+        if key.group.is_empty() && is_secret_kind(&key.version, &key.kind) {
+            return Err(Error::SecretApply {
+                object: key.to_string(),
+            });
+        }
+        let api = self.api_for(&key, "dry-run apply").await?;
+        let mut params = PatchParams::apply(FIELD_MANAGER).force();
+        params.dry_run = true;
+        let applied = api
+            .patch(&key.name, &params, &Patch::Apply(object))
+            .await
+            .map_err(|source| request_error("dry-run apply", &key, None, source))?;
+        shown(&key, applied, "dry-run apply")
+    }
+
     /// The live object of `key`, or `None` if it does not exist: `metadata.managedFields` and
     /// `status` removed, Secret values masked ([`sisyphus_core::secret::masked`]), the
     /// last-applied annotation dropped. The unmasked form never leaves this function.

@@ -77,7 +77,7 @@ pub fn diff(input: DiffInput<'_>) -> ChangeSet {
 }
 
 /// The hash the state database stores for `object`: [`intent_hash`] of its masked form.
-fn masked_hash(object: &Value) -> String {
+pub fn masked_hash(object: &Value) -> String {
     if secret::is_masked(object) {
         intent_hash(object)
     } else {

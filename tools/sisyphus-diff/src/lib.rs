@@ -45,7 +45,7 @@ pub mod text;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use diff::{DiffInput, PROTECTED_NAMESPACES, diff};
+pub use diff::{DiffInput, PROTECTED_NAMESPACES, diff, masked_hash};
 pub use scopes::live_scopes;
 
 #[cfg(doc)]

@@ -34,8 +34,17 @@ pub fn write(plan: &Plan) -> Vec<u8> {
 ///
 /// The temporary file cannot be created, written or renamed; the target cannot be opened.
 pub fn write_file(path: &std::path::Path, plan: &Plan) -> std::io::Result<()> {
+    write_bytes(path, &write(plan))
+}
+
+/// Write `bytes` to `path` as [`write_file`] writes a plan: atomically for a regular file,
+/// through a symlink, written through (never replaced) for a FIFO or device.
+///
+/// # Errors
+///
+/// As [`write_file`].
+pub fn write_bytes(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write as _;
-    let bytes = write(plan);
     // Follow symlinks: the target is what gets written.
     let target = match std::fs::canonicalize(path) {
         Ok(real) => real,
@@ -52,7 +61,7 @@ pub fn write_file(path: &std::path::Path, plan: &Plan) -> std::io::Result<()> {
             ));
         }
         let mut out = std::fs::OpenOptions::new().write(true).open(&target)?;
-        out.write_all(&bytes)?;
+        out.write_all(bytes)?;
         return out.flush();
     }
     let parent = match target.parent() {
@@ -64,7 +73,7 @@ pub fn write_file(path: &std::path::Path, plan: &Plan) -> std::io::Result<()> {
         .prefix(".plan-")
         .permissions(mode)
         .tempfile_in(parent)?;
-    tmp.write_all(&bytes)?;
+    tmp.write_all(bytes)?;
     tmp.persist(&target).map_err(|e| e.error)?;
     Ok(())
 }
@@ -80,6 +89,19 @@ pub fn write_file_outside(
     plan: &Plan,
     monitor_directory: &std::path::Path,
 ) -> std::io::Result<()> {
+    write_bytes_outside(path, &write(plan), monitor_directory)
+}
+
+/// [`write_bytes`], refusing a `path` that is an existing file inside `monitor_directory`.
+///
+/// # Errors
+///
+/// As [`write_file_outside`].
+pub fn write_bytes_outside(
+    path: &std::path::Path,
+    bytes: &[u8],
+    monitor_directory: &std::path::Path,
+) -> std::io::Result<()> {
     if let (Ok(real), Ok(folder)) = (
         std::fs::canonicalize(path),
         std::fs::canonicalize(monitor_directory),
@@ -90,13 +112,13 @@ pub fn write_file_outside(
             std::io::ErrorKind::AlreadyExists,
             format!(
                 "`{}` is a file inside the monitored directory `{}`, which the plan may have \
-                 been loaded from; refusing to overwrite it (write the plan elsewhere)",
+                 been loaded from; refusing to overwrite it (write it elsewhere)",
                 path.display(),
                 monitor_directory.display()
             ),
         ));
     }
-    write_file(path, plan)
+    write_bytes(path, bytes)
 }
 
 /// Decode a plan file.

@@ -40,12 +40,19 @@ use crate::fetch::{FetchError, Fetched};
 pub struct Options {
     /// At most this many registry operations (resolves, pulls) at a time.
     pub concurrency: usize,
+    /// Config images (as written) whose digest is already known: they are not resolved again
+    /// but pulled by this digest (a saved change set, a rollback). A digest the registry no
+    /// longer has is a pull error.
+    pub pins: BTreeMap<String, Digest>,
 }
 
 impl Default for Options {
-    /// 8 at a time.
+    /// 8 at a time, nothing pinned.
     fn default() -> Self {
-        Options { concurrency: 8 }
+        Options {
+            concurrency: 8,
+            pins: BTreeMap::new(),
+        }
     }
 }
 
@@ -68,7 +75,8 @@ pub async fn resolve(
     options: &Options,
 ) -> Result<ResolvedConfigs, Errors> {
     let images = usage::config_images(plan);
-    let (pinned, mut errors) = pin::pin_all(client, &images, options.concurrency).await;
+    let (pinned, mut errors) =
+        pin::pin_all(client, &images, &options.pins, options.concurrency).await;
 
     // One pull per digest: the first image (in name order) pinned to it names the repository.
     let mut by_digest: BTreeMap<Digest, Vec<&String>> = BTreeMap::new();

@@ -18,18 +18,32 @@ pub(crate) struct Pinned {
     pub digest: Digest,
 }
 
-/// Parse and resolve every image in `images`, at most `concurrency` requests at a time.
-/// Returns the pinned ones by image as written, and an error for each of the others.
+/// Parse and resolve every image in `images`, at most `concurrency` requests at a time; an
+/// image in `pins` takes that digest without a request. Returns the pinned ones by image as
+/// written, and an error for each of the others.
 pub(crate) async fn pin_all(
     client: &Client,
     images: &BTreeMap<String, Users>,
+    pins: &BTreeMap<String, Digest>,
     concurrency: usize,
 ) -> (BTreeMap<String, Pinned>, Vec<Error>) {
     let mut errors = Vec::new();
     let mut parsed = Vec::new();
+    let mut pinned = BTreeMap::new();
     for (image, users) in images {
         match image.parse::<Reference>() {
-            Ok(reference) => parsed.push((image, users, reference)),
+            Ok(reference) => match pins.get(image) {
+                Some(digest) => {
+                    pinned.insert(
+                        image.clone(),
+                        Pinned {
+                            reference,
+                            digest: digest.clone(),
+                        },
+                    );
+                }
+                None => parsed.push((image, users, reference)),
+            },
             Err(source) => errors.push(Error::Reference {
                 location: users.location(),
                 image: image.clone(),
@@ -46,7 +60,6 @@ pub(crate) async fn pin_all(
         .buffer_unordered(concurrency.max(1))
         .collect()
         .await;
-    let mut pinned = BTreeMap::new();
     for (image, users, reference, digest) in results {
         match digest {
             Ok(digest) => {

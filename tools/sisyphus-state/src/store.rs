@@ -276,6 +276,20 @@ impl Store {
             .map_err(query_error("read the state generation")))
     }
 
+    /// The database's id: random, set when its schema was created, the same for its whole
+    /// life (a saved change set names it).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Query`].
+    pub async fn database_id(&self) -> Result<String, Error> {
+        with_pool!(&self.inner.pool, p => sqlx::query_scalar(
+                "SELECT value FROM meta WHERE name = 'database_id'")
+            .fetch_one(p)
+            .await
+            .map_err(query_error("read the database id")))
+    }
+
     /// The objects whose last write was push `id`, sorted by their id hash.
     ///
     /// # Errors

@@ -10,8 +10,10 @@ pub mod commands;
 pub mod context;
 pub mod diagnostics;
 pub mod exit;
+pub mod live;
 pub mod pipeline;
 pub mod printer;
+pub mod saved;
 pub mod settings;
 pub mod views;
 

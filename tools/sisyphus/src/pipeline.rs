@@ -27,6 +27,8 @@ pub enum Source {
     Folder(PathBuf),
     /// A plan file written by `sisyphus plan -o` or `sisyphus-packer plan`.
     PlanFile(PathBuf),
+    /// A change set saved by `sisyphus diff --out`: its plan, rendered with its pins.
+    Changes(PathBuf),
 }
 
 impl Source {
@@ -34,7 +36,7 @@ impl Source {
     pub fn shown(&self) -> String {
         match self {
             Source::Folder(dir) => dir.display().to_string(),
-            Source::PlanFile(file) => file.display().to_string(),
+            Source::PlanFile(file) | Source::Changes(file) => file.display().to_string(),
         }
     }
 }
@@ -60,6 +62,7 @@ pub fn load(source: &Source, outcome: &str) -> anyhow::Result<Plan> {
             sisyphus_plan::read(&bytes)
                 .with_context(|| format!("failed to read the plan file `{}`", file.display()))
         }
+        Source::Changes(file) => Ok(crate::saved::read(file)?.plan),
     }
 }
 
@@ -116,9 +119,32 @@ pub fn render(
     shown: &str,
     outcome: &str,
 ) -> anyhow::Result<Rendered> {
+    render_pinned(ctx, plan, registry, &Pins::new(), shown, outcome).map(|(rendered, _)| rendered)
+}
+
+/// Config images as written → the digest they resolved to.
+pub type Pins = std::collections::BTreeMap<String, sisyphus_core::Digest>;
+
+/// [`render`], with the images in `pins` pulled by that digest instead of resolved; also
+/// returns every image's digest.
+///
+/// # Errors
+///
+/// As [`render`].
+pub fn render_pinned(
+    ctx: &Context,
+    plan: &Plan,
+    registry: &RegistryArgs,
+    pins: &Pins,
+    shown: &str,
+    outcome: &str,
+) -> anyhow::Result<(Rendered, Pins)> {
     let client = ctx.registry(registry);
     let cache = ctx.cache_dir()?;
-    let options = sisyphus_resolve::Options::default();
+    let options = sisyphus_resolve::Options {
+        pins: pins.clone(),
+        ..sisyphus_resolve::Options::default()
+    };
     let (resolved, mut errors) = ctx.block_on(async {
         Ok(
             match sisyphus_resolve::resolve(plan, &client, &cache, &options).await {
@@ -144,8 +170,12 @@ pub fn render(
         resources: &resources,
         configs: &resolved,
     };
+    let used: Pins = resolved
+        .iter()
+        .map(|(image, config)| (image.clone(), config.digest.clone()))
+        .collect();
     match sisyphus_render::render(&input) {
-        Ok(rendered) if errors.is_empty() => Ok(rendered),
+        Ok(rendered) if errors.is_empty() => Ok((rendered, used)),
         Ok(rendered) => {
             crate::printer::warnings(&rendered.warnings)?;
             Err(Problems::new(errors, shown, outcome).into())
@@ -286,6 +316,8 @@ pub use sisyphus_core::report::chain;
 pub struct Prepared {
     /// The plan.
     pub plan: Plan,
+    /// Every config image's digest.
+    pub pins: Pins,
     /// The state database.
     pub store: Store,
     /// The diff.
@@ -298,18 +330,44 @@ pub struct Prepared {
 ///
 /// [`Problems`] from any stage (every problem of it; `outcome` says what was not done); other
 /// errors from the state database and the environment.
+///
+/// A saved change set (`--changes`) is rendered from its own plan with its own pins and scope,
+/// and refused unless this diff finds exactly its changes against exactly its state.
 pub fn prepare(ctx: &Context, run: &RunArgs, outcome: &str) -> anyhow::Result<Prepared> {
     let source = run.source.source();
     let shown = source.shown();
-    let mut plan = load(&source, outcome)?;
-    restrict_to_clusters(&mut plan, &run.clusters.clusters)?;
-    let rendered = render(ctx, &plan, &run.registry, &shown, outcome)?;
+    let (mut plan, saved) = match &source {
+        Source::Changes(file) => {
+            let saved = crate::saved::read(file)?;
+            crate::saved::check_scope(&saved, &run.clusters)?;
+            (saved.plan.clone(), Some(saved))
+        }
+        _ => (load(&source, outcome)?, None),
+    };
+    let cluster_args = match &saved {
+        Some(saved) => ClusterArgs {
+            clusters: saved.clusters.clone(),
+            namespaces: saved.namespaces.clone(),
+            kubeconfig: run.clusters.kubeconfig.clone(),
+        },
+        None => run.clusters.clone(),
+    };
+    restrict_to_clusters(&mut plan, &cluster_args.clusters)?;
+    let pins = match &saved {
+        Some(saved) => crate::saved::pins(saved)?,
+        None => Pins::new(),
+    };
+    let (rendered, pins) = render_pinned(ctx, &plan, &run.registry, &pins, &shown, outcome)?;
     crate::printer::warnings(&rendered.warnings)?;
     ctx.block_on(async {
         let store = crate::context::open_store(&run.database).await?;
-        let diffed = diff(&plan, rendered, &store, &run.clusters, &shown, outcome).await?;
+        let diffed = diff(&plan, rendered, &store, &cluster_args, &shown, outcome).await?;
+        if let Some(saved) = &saved {
+            crate::saved::check(saved, &store, &diffed).await?;
+        }
         Ok(Prepared {
             plan,
+            pins,
             store,
             diffed,
         })

@@ -78,9 +78,17 @@ async fn pins_tags_pulls_each_digest_once_and_caches() {
 
     // Second run: the tags are resolved again, nothing is downloaded.
     registry.reset_requests();
-    let again = resolve(&plan, &client, &cache, &Options { concurrency: 1 })
-        .await
-        .expect("resolve again");
+    let again = resolve(
+        &plan,
+        &client,
+        &cache,
+        &Options {
+            concurrency: 1,
+            ..Options::default()
+        },
+    )
+    .await
+    .expect("resolve again");
     assert_eq!(again.len(), 3);
     let second = requests(&registry);
     assert!(second.iter().all(|(m, _)| m == "HEAD"), "{second:?}");

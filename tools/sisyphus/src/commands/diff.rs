@@ -12,6 +12,14 @@ pub struct Args {
     /// What to diff.
     #[command(flatten)]
     pub run: RunArgs,
+    /// Also save the change set to FILE, for `sisyphus push --changes FILE` to apply exactly
+    /// (it holds the plan, so it is as sensitive as the production folder).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<std::path::PathBuf>,
+    /// Also compare each tracked object with the cluster (a server-side dry run against the
+    /// live object, on the fields Sisyphus applies): hand edits show as drift.
+    #[arg(long)]
+    pub live: bool,
 }
 
 /// Run the command.
@@ -20,18 +28,61 @@ pub struct Args {
 ///
 /// Problems of any stage, the state database, the clusters, or stdout closed.
 pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitStatus> {
+    if args.out.is_some() && args.run.source.changes.is_some() {
+        anyhow::bail!("--out with --changes: the change set is saved already");
+    }
     let prepared = pipeline::prepare(ctx, &args.run, "nothing compared")?;
     let changes = &prepared.diffed.changes;
-    show(changes, args.run.output)?;
-    ctx.block_on(async {
-        prepared.store.close().await;
-        Ok(())
-    })?;
-    Ok(if changes.has_changes() {
-        ExitStatus::Changes
+    let shown = args.run.source.source().shown();
+    let drift = if args.live {
+        Some(ctx.block_on(crate::live::drift(
+            changes,
+            &args.run.clusters,
+            &shown,
+            "nothing compared",
+        ))?)
     } else {
-        ExitStatus::Success
-    })
+        None
+    };
+    match (&drift, args.run.output) {
+        (Some(drift), Output::Json) => {
+            let mut value = views::changes::json(changes);
+            value["live"] = crate::live::json(drift);
+            let mut text = serde_json::to_string_pretty(&value)?;
+            text.push('\n');
+            crate::printer::stdout(&text)?;
+        }
+        (Some(drift), Output::Text) => {
+            show(changes, Output::Text)?;
+            crate::printer::stdout(&crate::live::text(drift))?;
+        }
+        (None, output) => show(changes, output)?,
+    }
+    ctx.block_on(async {
+        if let Some(file) = &args.out {
+            crate::saved::save(
+                &prepared,
+                &args.run.clusters,
+                file,
+                args.run.source.monitor_directory.as_deref(),
+            )
+            .await?;
+            crate::printer::status(&format!(
+                "saved the change set to `{}`: `sisyphus push --changes {}` applies exactly it",
+                file.display(),
+                file.display()
+            ))?;
+        }
+        prepared.store.close().await;
+        anyhow::Ok(())
+    })?;
+    Ok(
+        if changes.has_changes() || drift.is_some_and(|d| !d.is_empty()) {
+            ExitStatus::Changes
+        } else {
+            ExitStatus::Success
+        },
+    )
 }
 
 /// Print the change set on stdout in the chosen view.

@@ -102,7 +102,8 @@ pub fn json(changes: &ChangeSet) -> Value {
     })
 }
 
-fn key_json(key: &ObjectKey) -> Value {
+/// An object's identity as the JSON views write it.
+pub fn key_json(key: &ObjectKey) -> Value {
     json!({
         "cluster": key.cluster,
         "apiVersion": key.api_version(),

@@ -7,6 +7,7 @@ mod ground;
 mod help;
 mod image;
 mod plan;
+mod pods;
 mod push;
 mod render;
 mod run_config;

@@ -1,19 +1,23 @@
-//! A real Kubernetes control plane for tests: etcd, kube-apiserver and kube-controller-manager
-//! v1.35, started by `kube-testenv up` (built from the official Go modules in `testing/kube`).
+//! A real Kubernetes cluster for tests where Pods run: etcd, kube-apiserver,
+//! kube-controller-manager and kube-scheduler v1.35, started by `kube-testenv up` (built from
+//! the official Go modules in `testing/kube`), plus KWOK (`testing/kwok`, the Kubernetes SIG's
+//! node simulator) playing the kubelet of three fake nodes with the stages in
+//! `testing/kwok/stages.yaml`: scheduled Pods become Running and Ready, Job Pods then Succeed,
+//! and Pods labelled `sisyphus.test/never-ready: "true"` run but never become Ready.
 //!
 //! Owns one `kube-testenv` process per cluster and its directory under the temp dir (etcd
-//! data, PKI, kubeconfig, logs). Talks HTTPS to the cluster on 127.0.0.1 only.
+//! data, PKI, kubeconfigs, logs). Talks HTTPS to the cluster on 127.0.0.1 only.
 //!
 //! # Lifetime
 //!
 //! [`KubeCluster::shared`] starts one cluster per context name per test binary and keeps it
-//! in a `static`, so all tests of the binary share it and pay the start-up (about 3 s) once.
+//! in a `static`, so all tests of the binary share it and pay the start-up (about 5 s) once.
 //! A `static` is never dropped; instead `kube-testenv` reads its stdin, a pipe whose write
 //! end this process holds. When the test binary exits (normally, by panic or by SIGKILL) the
-//! kernel closes the pipe, `kube-testenv` sees end-of-file, stops kube-controller-manager,
-//! kube-apiserver and etcd, and deletes its directory. Its children also get SIGKILL if it
-//! dies itself (Linux parent-death signal). [`KubeCluster::start`] gives a cluster of your own
-//! that is stopped on drop.
+//! kernel closes the pipe, `kube-testenv` sees end-of-file, stops KWOK, kube-scheduler,
+//! kube-controller-manager, kube-apiserver and etcd, and deletes its directory. Its children
+//! also get SIGKILL if it dies itself (Linux parent-death signal). [`KubeCluster::start`] gives
+//! a cluster of your own that is stopped on drop.
 //!
 //! Tests should isolate themselves with [`KubeCluster::test_namespace`] rather than rely on
 //! an empty cluster.
@@ -40,6 +44,15 @@ use crate::{process, require};
 pub const BINARY_ENV: &str = "SISYPHUS_KUBE_TESTENV";
 /// The command that builds the binary, shown when it is missing.
 pub const BUILD_COMMAND: &str = "testing/kube/build.sh";
+/// Environment variable naming the `kwok` binary (default: `<workspace>/target/kwok/kwok`,
+/// where `testing/kwok/build.sh` puts it). A relative path is taken from the workspace root.
+pub const KWOK_ENV: &str = "SISYPHUS_KWOK";
+/// The command that builds the `kwok` binary, shown when it is missing.
+pub const KWOK_BUILD_COMMAND: &str = "testing/kwok/build.sh";
+/// KWOK's stages, relative to the workspace root.
+pub const KWOK_STAGES: &str = "testing/kwok/stages.yaml";
+/// The label that keeps a Pod from ever becoming Ready (KWOK's `pod-never-ready` stage).
+pub const NEVER_READY_LABEL: &str = "sisyphus.test/never-ready";
 /// How long `kube-testenv up` may take to print its ready line.
 const READY_TIMEOUT: Duration = Duration::from_secs(150);
 /// How long a stopped cluster may take to exit before it is killed.
@@ -131,18 +144,22 @@ struct Ready {
     kubeconfig: PathBuf,
     server: String,
     version: String,
+    /// The KWOK nodes, all Ready.
+    #[serde(default)]
+    nodes: Vec<String>,
 }
 
-/// A running cluster: one kubeconfig context with its own etcd, kube-apiserver and
+/// A running cluster: one kubeconfig context with its own etcd, kube-apiserver,
 /// kube-controller-manager (namespace, garbage-collector, service-account, deployment,
-/// replicaset, statefulset, daemonset, job, cronjob controllers; no scheduler, no kubelet, so
-/// Pods stay Pending). The admin user is in `system:masters`.
+/// replicaset, statefulset, daemonset, job, cronjob controllers), kube-scheduler and KWOK with
+/// three Ready fake nodes. The admin user is in `system:masters`.
 #[derive(Debug)]
 pub struct KubeCluster {
     context: String,
     server: String,
     version: String,
     kubeconfig: PathBuf,
+    nodes: Vec<String>,
     dir: PathBuf,
     pid: u32,
     /// The write end of `kube-testenv`'s stdin; closing it stops the cluster.
@@ -173,8 +190,8 @@ impl KubeCluster {
         };
         // Started outside the map lock, so clusters of different contexts start in parallel.
         let started = cell.get_or_init(|| {
-            let binary = binary();
-            Self::try_start(&binary, context).map_err(|error| report(&error))
+            let (binary, kwok) = (binary(), kwok_binary());
+            Self::try_start(&binary, &kwok, context).map_err(|error| report(&error))
         });
         match started {
             Ok(cluster) => cluster,
@@ -188,16 +205,24 @@ impl KubeCluster {
     ///
     /// As [`KubeCluster::shared`].
     pub fn start(context: &str) -> KubeCluster {
-        Self::try_start(&binary(), context).unwrap_or_else(|error| panic!("{}", report(&error)))
+        Self::try_start(&binary(), &kwok_binary(), context)
+            .unwrap_or_else(|error| panic!("{}", report(&error)))
     }
 
-    /// Runs `binary up --name <context> --dir <temp dir>` and waits for its ready line.
+    /// Runs `binary up --name <context> --dir <temp dir> --kwok <kwok> --kwok-config
+    /// <KWOK_STAGES>` and waits for its ready line.
     ///
     /// # Errors
     ///
     /// [`Error`] when the process cannot be started, exits, times out or prints garbage.
-    pub fn try_start(binary: &Path, context: &str) -> Result<KubeCluster, Error> {
-        start_in(binary, context, &std::env::temp_dir())
+    pub fn try_start(binary: &Path, kwok: &Path, context: &str) -> Result<KubeCluster, Error> {
+        let stages = workspace_root().join(KWOK_STAGES);
+        start_in(
+            binary,
+            Some((kwok, &stages)),
+            context,
+            &std::env::temp_dir(),
+        )
     }
 
     /// The kubeconfig context name (also the cluster and user name in the kubeconfig).
@@ -220,14 +245,19 @@ impl KubeCluster {
         &self.kubeconfig
     }
 
-    /// The directory with `apiserver.log`, `controller-manager.log`, `etcd.log` and
-    /// `testenv.log` (deleted when the cluster stops).
+    /// The names of the KWOK nodes (all Ready when the cluster started).
+    pub fn nodes(&self) -> &[String] {
+        &self.nodes
+    }
+
+    /// The directory with `apiserver.log`, `controller-manager.log`, `scheduler.log`,
+    /// `kwok.log`, `etcd.log` and `testenv.log` (deleted when the cluster stops).
     pub fn dir(&self) -> &Path {
         &self.dir
     }
 
-    /// Process id of `kube-testenv up` (its children are kube-apiserver and
-    /// kube-controller-manager).
+    /// Process id of `kube-testenv up` (its children are kube-apiserver,
+    /// kube-controller-manager, kube-scheduler and KWOK).
     pub fn pid(&self) -> u32 {
         self.pid
     }
@@ -314,8 +344,14 @@ impl Drop for KubeCluster {
     }
 }
 
-/// Starts a cluster whose directory is created in `base`; see [`KubeCluster::try_start`].
-fn start_in(binary: &Path, context: &str, base: &Path) -> Result<KubeCluster, Error> {
+/// Starts a cluster whose directory is created in `base`, with KWOK when `kwok` names its binary
+/// and stages file; see [`KubeCluster::try_start`].
+fn start_in(
+    binary: &Path,
+    kwok: Option<(&Path, &Path)>,
+    context: &str,
+    base: &Path,
+) -> Result<KubeCluster, Error> {
     let dir = tempfile::Builder::new()
         .prefix(&format!("sisyphus-kube-{context}-"))
         .tempdir_in(base)
@@ -332,12 +368,21 @@ fn start_in(binary: &Path, context: &str, base: &Path) -> Result<KubeCluster, Er
         source,
     };
     let stderr = fs_err::File::create(&log).map_err(spawn_error)?.into_file();
-    let mut child = Command::new(binary)
+    let mut command = Command::new(binary);
+    command
         .arg("up")
         .arg("--name")
         .arg(context)
         .arg("--dir")
-        .arg(&dir)
+        .arg(&dir);
+    if let Some((kwok, stages)) = kwok {
+        command
+            .arg("--kwok")
+            .arg(kwok)
+            .arg("--kwok-config")
+            .arg(stages);
+    }
+    let mut child = command
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::from(stderr))
@@ -376,6 +421,7 @@ fn start_in(binary: &Path, context: &str, base: &Path) -> Result<KubeCluster, Er
         server: ready.server,
         version: ready.version,
         kubeconfig: ready.kubeconfig,
+        nodes: ready.nodes,
         dir,
         pid: child.id(),
         stdin: Mutex::new(stdin),
@@ -528,6 +574,23 @@ pub fn binary() -> PathBuf {
     )
 }
 
+/// The `kwok` binary: `$SISYPHUS_KWOK` or `<workspace>/target/kwok/kwok`.
+///
+/// # Panics
+///
+/// When it is not an executable file, naming [`KWOK_BUILD_COMMAND`] (see [`require::missing`]).
+pub fn kwok_binary() -> PathBuf {
+    let path = std::env::var_os(KWOK_ENV)
+        .map(PathBuf::from)
+        .map(|path| workspace_root().join(path))
+        .unwrap_or_else(|| workspace_root().join("target/kwok/kwok"));
+    require::first_binary(
+        &format!("`kwok` (looked for `{}`)", path.display()),
+        std::slice::from_ref(&path),
+        KWOK_BUILD_COMMAND,
+    )
+}
+
 /// `<workspace>/target/kube-testenv/kube-testenv`, where `testing/kube/build.sh` puts it.
 fn default_binary() -> PathBuf {
     workspace_root().join("target/kube-testenv/kube-testenv")
@@ -625,7 +688,7 @@ mod tests {
             .permissions();
         std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
         fs_err::set_permissions(&fake, perms).unwrap_or_else(|e| panic!("{e}"));
-        let error = start_in(&fake, "bad", dir.path())
+        let error = start_in(&fake, None, "bad", dir.path())
             .err()
             .map(|e| report(&e))
             .unwrap_or_default();
@@ -649,7 +712,7 @@ mod tests {
             .permissions();
         std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
         fs_err::set_permissions(&fake, perms).unwrap_or_else(|e| panic!("{e}"));
-        let error = start_in(&fake, "garbage", dir.path())
+        let error = start_in(&fake, None, "garbage", dir.path())
             .err()
             .map(|e| report(&e))
             .unwrap_or_default();

@@ -6,8 +6,9 @@
 //! work in plain `#[test]`s and in `#[tokio::test]`s alike. A missing server binary fails the
 //! test (see [`require`]); a server that dies or hangs fails it with its log tail.
 //!
-//! - [`kube::KubeCluster`]: etcd + kube-apiserver + kube-controller-manager v1.35 from
-//!   `testing/kube` (`kube-testenv`), shared per context name by the tests of one binary.
+//! - [`kube::KubeCluster`]: etcd + kube-apiserver + kube-controller-manager + kube-scheduler
+//!   v1.35 from `testing/kube` (`kube-testenv`) and KWOK's fake nodes from `testing/kwok`, so
+//!   Pods run; shared per context name by the tests of one binary.
 //! - [`registry::Registry`]: Debian's `docker-registry` (CNCF distribution 2.8), anonymous or
 //!   with basic auth, with request counting from its access log.
 //! - [`postgres::Postgres`]: PostgreSQL, `initdb` + `postgres`, run as `nobody` under root.

@@ -10,7 +10,8 @@ import (
 	"time"
 )
 
-// child is a re-executed component (apiserver or controller-manager) with its log file.
+// child is a component process (a re-executed kube-testenv subcommand, or kwok) with its log
+// file.
 type child struct {
 	name string
 	log  string
@@ -23,10 +24,10 @@ type child struct {
 	err  error
 }
 
-// startChild re-executes this binary as `<self> <args...>`, appending stdout and stderr to
-// logPath. The child gets SIGKILL when this process dies (Pdeathsig), so no orphans remain
+// startChild runs `<program> <args...>` (this binary re-executed, or kwok), appending stdout
+// and stderr to logPath. The child gets SIGKILL when this process dies (Pdeathsig), so no orphans remain
 // even if `up` itself is killed with SIGKILL.
-func startChild(self, name, logPath string, args []string) (*child, error) {
+func startChild(program, name, logPath string, args []string) (*child, error) {
 	log, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("open %s log %s: %w", name, logPath, err)
@@ -36,7 +37,7 @@ func startChild(self, name, logPath string, args []string) (*child, error) {
 	if err != nil {
 		return nil, fmt.Errorf("stat %s log %s: %w", name, logPath, err)
 	}
-	cmd := exec.Command(self, args...)
+	cmd := exec.Command(program, args...)
 	cmd.Stdin = nil
 	cmd.Stdout = log
 	cmd.Stderr = log
@@ -60,6 +61,18 @@ func (c *child) exited() bool {
 	default:
 		return false
 	}
+}
+
+// firstExit returns a channel that receives each of children as it exits, the first first.
+func firstExit(children []*child) <-chan *child {
+	exited := make(chan *child, len(children))
+	for _, c := range children {
+		go func() {
+			<-c.done
+			exited <- c
+		}()
+	}
+	return exited
 }
 
 // stop sends SIGTERM, waits up to grace, then SIGKILLs and waits.

@@ -1,16 +1,20 @@
 // Command kube-testenv runs a real Kubernetes control plane (etcd, kube-apiserver,
-// kube-controller-manager) on loopback for tests, and carries kubectl from the same
-// Kubernetes module for tests, benchmarks and the demo.
+// kube-controller-manager, kube-scheduler) on loopback for tests, optionally with KWOK fake
+// nodes that run the Pods, and carries kubectl from the same Kubernetes module for tests,
+// benchmarks and the demo.
 //
 // It is one multi-call binary:
 //
 //	kube-testenv up --name <context> --dir <dir>   start a cluster, print one JSON line when ready
+//	    [--kwok <kwok binary> --kwok-config <stages.yaml> [--nodes 3]]
 //	kube-testenv apiserver <flags>                  kube-apiserver (re-executed by `up`)
 //	kube-testenv controller-manager <flags>         kube-controller-manager (re-executed by `up`)
+//	kube-testenv scheduler <flags>                  kube-scheduler (re-executed by `up`)
 //	kube-testenv kubectl <args>                     kubectl of the same Kubernetes version
 //
-// `up` owns <dir>: etcd data, PKI, kubeconfig and the logs of all three components. It
-// touches nothing else on the machine except loopback ports.
+// `up` owns <dir>: etcd data, PKI, kubeconfigs and the logs of all components (KWOK, built
+// from its own module in testing/kwok, is run by `up` as one more child). It touches nothing
+// else on the machine except loopback ports.
 package main
 
 import (
@@ -20,12 +24,15 @@ import (
 	"github.com/spf13/cobra"
 	apiserver "k8s.io/kubernetes/cmd/kube-apiserver/app"
 	kcm "k8s.io/kubernetes/cmd/kube-controller-manager/app"
+	scheduler "k8s.io/kubernetes/cmd/kube-scheduler/app"
 )
 
 const usage = `usage:
   kube-testenv up --name <context> --dir <dir> [--keep-dir]
+                  [--kwok <kwok binary> --kwok-config <stages.yaml> [--nodes <n>]]
   kube-testenv apiserver <kube-apiserver flags>
   kube-testenv controller-manager <kube-controller-manager flags>
+  kube-testenv scheduler <kube-scheduler flags>
   kube-testenv kubectl <kubectl args>
 `
 
@@ -41,6 +48,8 @@ func main() {
 		os.Exit(runCobra(apiserver.NewAPIServerCommand(), os.Args[2:]))
 	case "controller-manager":
 		os.Exit(runCobra(kcm.NewControllerManagerCommand(), os.Args[2:]))
+	case "scheduler":
+		os.Exit(runCobra(scheduler.NewSchedulerCommand(), os.Args[2:]))
 	case "kubectl":
 		os.Exit(runKubectl(os.Args[2:]))
 	case "-h", "--help", "help":

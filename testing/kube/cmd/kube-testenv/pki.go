@@ -27,10 +27,15 @@ type pki struct {
 	CAPEM []byte
 	// Token is the admin bearer token (group system:masters).
 	Token string
+	// SchedulerToken authenticates kube-scheduler as user system:kube-scheduler, whom the
+	// apiserver's bootstrap RBAC policy grants what the scheduler needs and no more.
+	SchedulerToken string
+	// KwokToken authenticates KWOK (user kwok, group system:masters: it plays every kubelet).
+	KwokToken string
 }
 
 // writePKI creates a CA, a serving certificate for 127.0.0.1/localhost signed by it, a
-// service-account key pair and an admin token file in dir.
+// service-account key pair and a token file (admin, kube-scheduler, kwok) in dir.
 func writePKI(dir string) (*pki, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create pki dir %s: %w", dir, err)
@@ -91,11 +96,20 @@ func writePKI(dir string) (*pki, error) {
 	if err != nil {
 		return nil, fmt.Errorf("generate service-account key: %w", err)
 	}
-	tokenBytes := make([]byte, 24)
-	if _, err := rand.Read(tokenBytes); err != nil {
-		return nil, fmt.Errorf("generate admin token: %w", err)
+	for _, t := range []struct {
+		name string
+		dst  *string
+	}{{"admin", &p.Token}, {"kube-scheduler", &p.SchedulerToken}, {"kwok", &p.KwokToken}} {
+		tokenBytes := make([]byte, 24)
+		if _, err := rand.Read(tokenBytes); err != nil {
+			return nil, fmt.Errorf("generate %s token: %w", t.name, err)
+		}
+		*t.dst = hex.EncodeToString(tokenBytes)
 	}
-	p.Token = hex.EncodeToString(tokenBytes)
+	// token,user,uid,"groups"
+	tokens := p.Token + `,admin,admin,"system:masters"` + "\n" +
+		p.SchedulerToken + ",system:kube-scheduler,system:kube-scheduler\n" +
+		p.KwokToken + `,kwok,kwok,"system:masters"` + "\n"
 
 	files := []struct {
 		path string
@@ -106,7 +120,7 @@ func writePKI(dir string) (*pki, error) {
 		{p.ServingKey, mustPrivatePEM(servingKey)},
 		{p.SAPrivate, mustPrivatePEM(saKey)},
 		{p.SAPublic, mustPublicPEM(&saKey.PublicKey)},
-		{p.TokenFile, []byte(p.Token + `,admin,admin,"system:masters"` + "\n")},
+		{p.TokenFile, []byte(tokens)},
 	}
 	for _, f := range files {
 		if f.data == nil {

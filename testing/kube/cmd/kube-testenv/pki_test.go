@@ -38,8 +38,14 @@ func TestServingCertVerifiesForLoopbackNames(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(string(tokens), p.Token+`,admin,admin,"system:masters"`) {
-		t.Errorf("token file %q", tokens)
+	want := p.Token + `,admin,admin,"system:masters"` + "\n" +
+		p.SchedulerToken + ",system:kube-scheduler,system:kube-scheduler\n" +
+		p.KwokToken + `,kwok,kwok,"system:masters"` + "\n"
+	if string(tokens) != want {
+		t.Errorf("token file %q, want %q", tokens, want)
+	}
+	if p.Token == p.SchedulerToken || p.Token == p.KwokToken || p.SchedulerToken == p.KwokToken || len(p.SchedulerToken) != 48 {
+		t.Errorf("tokens are not distinct random values: %q %q %q", p.Token, p.SchedulerToken, p.KwokToken)
 	}
 }
 

@@ -26,7 +26,8 @@ import (
 
 // controllers run by kube-controller-manager: enough for namespaces to be deleted, owners to
 // be garbage-collected, service accounts and their tokens to exist, and workloads to expand
-// (Deployment → ReplicaSet → Pod; Pods stay Pending: there is no scheduler or kubelet).
+// (Deployment → ReplicaSet → Pod). kube-scheduler binds the Pods to nodes; with --kwok, KWOK
+// plays the kubelet of fake nodes, so Pods run, become Ready and (Job Pods) complete.
 var controllers = []string{
 	"namespace-controller",
 	"garbage-collector-controller",
@@ -41,6 +42,10 @@ var controllers = []string{
 	"cronjob-controller",
 	"ttl-after-finished-controller",
 	"disruption-controller",
+	// Takes the node.kubernetes.io/not-ready taint, which the apiserver puts on every new
+	// Node, off the KWOK nodes once they are Ready (and would put it back if KWOK stopped
+	// renewing their leases).
+	"node-lifecycle-controller",
 }
 
 var contextName = regexp.MustCompile(`^[a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?$`)
@@ -51,6 +56,8 @@ type ready struct {
 	Kubeconfig string `json:"kubeconfig"`
 	Server     string `json:"server"`
 	Version    string `json:"version"`
+	// Nodes are the names of the KWOK nodes, all Ready (empty without --kwok).
+	Nodes []string `json:"nodes"`
 }
 
 // cluster is one running control plane.
@@ -61,7 +68,13 @@ type cluster struct {
 	etcdURL         string
 	server          string
 	kubeconfig      string
-	apiserver, kcm  *child
+	// kwok and kwokConfig are the KWOK binary and its stages file; empty: no KWOK, no nodes.
+	kwok, kwokConfig string
+	nodes            []string
+	apiserver, kcm   *child
+	scheduler        *child
+	// kwokChild is KWOK's process, nil without --kwok.
+	kwokChild *child
 }
 
 func logf(format string, args ...any) {
@@ -75,7 +88,18 @@ func runUp(args []string) int {
 	dir := fs.String("dir", "", "directory for etcd data, PKI, kubeconfig and logs (required)")
 	keepDir := fs.Bool("keep-dir", false, "keep the directory on shutdown (it is always kept when start-up fails)")
 	timeout := fs.Duration("timeout", 120*time.Second, "how long start-up may take")
+	kwok := fs.String("kwok", "", "KWOK binary (sigs.k8s.io/kwok/cmd/kwok): run it with --nodes fake nodes")
+	kwokConfig := fs.String("kwok-config", "", "KWOK stages file passed to kwok --config (required with --kwok)")
+	nodes := fs.Int("nodes", 3, "number of KWOK nodes (with --kwok)")
 	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if (*kwok == "") != (*kwokConfig == "") {
+		logf("--kwok and --kwok-config go together (got --kwok=%q --kwok-config=%q)", *kwok, *kwokConfig)
+		return 2
+	}
+	if *kwok != "" && (*nodes < 1 || *nodes > 100) {
+		logf("invalid --nodes %d, expected 1 to 100", *nodes)
 		return 2
 	}
 	if !contextName.MatchString(*name) {
@@ -103,6 +127,15 @@ func runUp(args []string) int {
 
 	started := time.Now()
 	c := &cluster{name: *name, dir: absDir, self: self}
+	if *kwok != "" {
+		for _, path := range []*string{kwok, kwokConfig} {
+			if *path, err = filepath.Abs(*path); err != nil {
+				logf("resolve %s: %v", *path, err)
+				return 2
+			}
+		}
+		c.kwok, c.kwokConfig, c.nodes = *kwok, *kwokConfig, nodeNames(*nodes)
+	}
 	startCtx, startCancel := context.WithTimeout(ctx, *timeout)
 	err = c.start(startCtx)
 	startCancel()
@@ -113,7 +146,7 @@ func runUp(args []string) int {
 		return 1
 	}
 	logf("cluster %q ready in %s at %s", c.name, time.Since(started).Round(time.Millisecond), c.server)
-	line, err := json.Marshal(ready{Name: c.name, Kubeconfig: c.kubeconfig, Server: c.server, Version: version.Get().GitVersion})
+	line, err := json.Marshal(ready{Name: c.name, Kubeconfig: c.kubeconfig, Server: c.server, Version: version.Get().GitVersion, Nodes: c.nodes})
 	if err != nil {
 		logf("encode ready line: %v", err)
 		c.shutdown()
@@ -125,11 +158,8 @@ func runUp(args []string) int {
 	select {
 	case <-ctx.Done():
 		logf("shutting down: %v", context.Cause(ctx))
-	case <-c.apiserver.done:
-		logf("kube-apiserver exited (%v); log tail:\n%s", c.apiserver.err, c.apiserver.tail(30))
-		code = 1
-	case <-c.kcm.done:
-		logf("kube-controller-manager exited (%v); log tail:\n%s", c.kcm.err, c.kcm.tail(30))
+	case exited := <-firstExit(c.children()):
+		logf("%s exited (%v); log tail:\n%s", exited.name, exited.err, exited.tail(30))
 		code = 1
 	case err := <-c.etcd.Err():
 		logf("embedded etcd failed: %v", err)
@@ -181,9 +211,11 @@ func watchForShutdown(ctx context.Context, cancel context.CancelCauseFunc) {
 	}()
 }
 
-// start brings up etcd, kube-apiserver (waiting for /readyz) and kube-controller-manager
-// (waiting for the `default` service account it creates).
+// start brings up etcd, kube-apiserver (waiting for /readyz), kube-controller-manager
+// (waiting for the `default` service account it creates), kube-scheduler and, with --kwok,
+// the fake nodes and KWOK (waiting for every node to be Ready and untainted).
 func (c *cluster) start(ctx context.Context) error {
+	began := time.Now()
 	if err := os.MkdirAll(c.dir, 0o755); err != nil {
 		return fmt.Errorf("create %s: %w", c.dir, err)
 	}
@@ -209,16 +241,68 @@ func (c *cluster) start(ctx context.Context) error {
 		}
 		return err
 	}
+	logf("kube-apiserver ready after %s", time.Since(began).Round(time.Millisecond))
 	c.kubeconfig = filepath.Join(c.dir, "kubeconfig")
-	if err := writeKubeconfig(c.kubeconfig, c.name, c.server, c.pki.CAPEM, c.pki.Token); err != nil {
-		return err
+	for _, kc := range []struct{ path, token string }{
+		{c.kubeconfig, c.pki.Token},
+		{filepath.Join(c.dir, "scheduler.kubeconfig"), c.pki.SchedulerToken},
+		{filepath.Join(c.dir, "kwok.kubeconfig"), c.pki.KwokToken},
+	} {
+		if err := writeKubeconfig(kc.path, c.name, c.server, c.pki.CAPEM, kc.token); err != nil {
+			return err
+		}
 	}
 	if c.kcm, err = startChild(c.self, "kube-controller-manager", filepath.Join(c.dir, "controller-manager.log"), c.kcmArgs()); err != nil {
 		return err
 	}
-	return waitFor(ctx, c.kcm, func() bool {
+	if c.scheduler, err = startChild(c.self, "kube-scheduler", filepath.Join(c.dir, "scheduler.log"), c.schedulerArgs()); err != nil {
+		return err
+	}
+	if c.kwok != "" {
+		for _, name := range c.nodes {
+			if err := createNode(client, c.server, c.pki.Token, fakeNode(name)); err != nil {
+				return err
+			}
+		}
+		if c.kwokChild, err = startChild(c.kwok, "kwok", filepath.Join(c.dir, "kwok.log"), c.kwokArgs()); err != nil {
+			return err
+		}
+	}
+	if err := waitFor(ctx, c.waitingOn(c.kcm), func() bool {
 		return get(client, c.server, c.pki.Token, "/api/v1/namespaces/default/serviceaccounts/default") == http.StatusOK
-	}, "the `default` service account (created by kube-controller-manager)")
+	}, "the `default` service account (created by kube-controller-manager)"); err != nil {
+		return err
+	}
+	if c.kwok == "" {
+		return nil
+	}
+	return waitFor(ctx, c.waitingOn(c.kwokChild), func() bool {
+		ready, err := schedulableNodes(getBody(client, c.server, c.pki.Token, "/api/v1/nodes"), c.nodes)
+		return err == nil && ready == len(c.nodes)
+	}, fmt.Sprintf("%d KWOK nodes to be Ready and untainted", len(c.nodes)))
+}
+
+// waitingOn returns owner, then the other started components: what waitFor watches while
+// waiting for something owner does.
+func (c *cluster) waitingOn(owner *child) []*child {
+	owners := []*child{owner}
+	for _, ch := range c.children() {
+		if ch != owner {
+			owners = append(owners, ch)
+		}
+	}
+	return owners
+}
+
+// children returns the started components, kwok first.
+func (c *cluster) children() []*child {
+	var all []*child
+	for _, ch := range []*child{c.kwokChild, c.scheduler, c.kcm, c.apiserver} {
+		if ch != nil {
+			all = append(all, ch)
+		}
+	}
+	return all
 }
 
 // startAPIServer starts kube-apiserver on a free port and waits for /readyz.
@@ -233,7 +317,7 @@ func (c *cluster) startAPIServer(ctx context.Context, client *http.Client) error
 	if err != nil {
 		return err
 	}
-	return waitFor(ctx, c.apiserver, func() bool {
+	return waitFor(ctx, []*child{c.apiserver}, func() bool {
 		return get(client, c.server, c.pki.Token, "/readyz") == http.StatusOK
 	}, "kube-apiserver /readyz")
 }
@@ -277,10 +361,33 @@ func (c *cluster) kcmArgs() []string {
 	}
 }
 
-// shutdown stops the controller manager, then the apiserver, then etcd.
+func (c *cluster) schedulerArgs() []string {
+	return []string{
+		"scheduler",
+		"--kubeconfig=" + filepath.Join(c.dir, "scheduler.kubeconfig"),
+		"--leader-elect=false",
+		"--secure-port=0",
+		"--profiling=false",
+	}
+}
+
+func (c *cluster) kwokArgs() []string {
+	return []string{
+		"--kubeconfig=" + filepath.Join(c.dir, "kwok.kubeconfig"),
+		"--config=" + c.kwokConfig,
+		"--manage-nodes-with-annotation-selector=" + kwokNodeAnnotation + "=" + kwokNodeValue,
+		// Pod IPs outside the service range 10.0.0.0/16.
+		"--cidr=10.244.0.0/16",
+	}
+}
+
+// shutdown stops KWOK, the scheduler and the controller manager, then the apiserver, then
+// etcd.
 func (c *cluster) shutdown() {
-	if c.kcm != nil {
-		c.kcm.stop(5 * time.Second)
+	for _, ch := range []*child{c.kwokChild, c.scheduler, c.kcm} {
+		if ch != nil {
+			ch.stop(5 * time.Second)
+		}
 	}
 	if c.apiserver != nil {
 		c.apiserver.stop(10 * time.Second)
@@ -316,19 +423,21 @@ func get(client *http.Client, server, token, path string) int {
 	return resp.StatusCode
 }
 
-// waitFor polls probe every 100 ms until it returns true, failing with the log tail of
-// owner when owner exits first or ctx ends.
-func waitFor(ctx context.Context, owner *child, probe func() bool, what string) error {
+// waitFor polls probe every 100 ms until it returns true, failing with the log tail of the
+// owner that exits first, or of owners[0] (the one waited for) when ctx ends.
+func waitFor(ctx context.Context, owners []*child, probe func() bool, what string) error {
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
+	exited := firstExit(owners)
 	for {
 		if probe() {
 			return nil
 		}
 		select {
-		case <-owner.done:
+		case owner := <-exited:
 			return fmt.Errorf("%s exited (%v) while waiting for %s; log %s, last lines:\n%s", owner.name, owner.err, what, owner.log, owner.tail(30))
 		case <-ctx.Done():
+			owner := owners[0]
 			return fmt.Errorf("gave up waiting for %s (%v); %s log %s, last lines:\n%s", what, context.Cause(ctx), owner.name, owner.log, owner.tail(30))
 		case <-tick.C:
 		}

@@ -35,3 +35,22 @@ func TestChildTailSkipsEarlierAttempts(t *testing.T) {
 		t.Fatalf("tailFile = %q", all)
 	}
 }
+
+// --kwok and --kwok-config go together, and --nodes is bounded; bad flags exit 2 before
+// anything starts.
+func TestUpRejectsBadKwokFlags(t *testing.T) {
+	dir := t.TempDir()
+	for _, args := range [][]string{
+		{"--kwok", "/bin/true"},
+		{"--kwok-config", "stages.yaml"},
+		{"--kwok", "/bin/true", "--kwok-config", "stages.yaml", "--nodes", "0"},
+	} {
+		full := append([]string{"--name", "rv", "--dir", filepath.Join(dir, "c")}, args...)
+		if code := runUp(full); code != 2 {
+			t.Errorf("runUp(%q) = %d, want 2", args, code)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "c")); !os.IsNotExist(err) {
+		t.Errorf("the cluster directory was created: %v", err)
+	}
+}

@@ -1,12 +1,13 @@
-//! Kubernetes control plane: clusters started by `kube-testenv` behave like a real cluster
-//! (server-side apply with defaulting, validation, controllers, namespace finalization) and
-//! several of them are independent. Needs `testing/kube/build.sh` to have run.
+//! Kubernetes clusters started by `kube-testenv` behave like a real cluster (server-side apply
+//! with defaulting, validation, controllers, namespace finalization, Pods scheduled to KWOK's
+//! nodes and run) and several of them are independent. Needs `testing/kube/build.sh` and
+//! `testing/kwok/build.sh` to have run.
 
 use std::future::Future;
 use std::time::{Duration, Instant};
 
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
-use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Pod};
 use kube::api::{Api, DeleteParams, ListParams, ObjectMeta, Patch, PatchParams, PostParams};
 use kube::config::Kubeconfig;
 use serde_json::json;
@@ -245,6 +246,57 @@ async fn two_clusters_are_independent_and_one_merged_kubeconfig_reaches_both() {
 }
 
 #[tokio::test]
+async fn pods_are_scheduled_to_kwok_nodes_and_run_unless_labelled_never_ready() {
+    let cluster = KubeCluster::shared("c1");
+    let ns = cluster.test_namespace("pods").await;
+    let pods: Api<Pod> = Api::namespaced(cluster.client().await, &ns);
+    for (name, labels) in [
+        ("ready", json!({})),
+        (
+            "unready",
+            json!({ sisyphus_test_support::kube::NEVER_READY_LABEL: "true" }),
+        ),
+    ] {
+        let pod = json!({
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": { "name": name, "labels": labels },
+            "spec": { "containers": [{ "name": "app", "image": "registry.invalid/app:1" }] }
+        });
+        pods.create(
+            &PostParams::default(),
+            &serde_json::from_value(pod).unwrap(),
+        )
+        .await
+        .unwrap();
+    }
+    for (name, want_ready) in [("ready", "True"), ("unready", "False")] {
+        let (node, ready) = eventually(
+            &format!("pod `{name}` to run on a node"),
+            Duration::from_secs(60),
+            || async {
+                let pod = pods.get(name).await.ok()?;
+                let status = pod.status?;
+                (status.phase.as_deref() == Some("Running")).then_some(())?;
+                let ready = status
+                    .conditions?
+                    .into_iter()
+                    .find(|c| c.type_ == "Ready")?
+                    .status;
+                Some((pod.spec?.node_name?, ready))
+            },
+        )
+        .await;
+        assert!(
+            cluster.nodes().contains(&node),
+            "{node} {:?}",
+            cluster.nodes()
+        );
+        assert_eq!(ready, want_ready, "pod `{name}`");
+    }
+}
+
+#[tokio::test]
 async fn the_api_server_reports_its_real_version() {
     let cluster = KubeCluster::shared("c1");
     let info = cluster.client().await.apiserver_version().await.unwrap();
@@ -272,12 +324,15 @@ fn an_own_cluster_stops_all_its_processes_and_deletes_its_directory_on_drop() {
     let pid = cluster.pid();
     let dir = cluster.dir().to_owned();
     let children = children_of(pid);
+    let mut roles: Vec<String> = children.iter().map(|&child| role(child)).collect();
+    roles.sort();
     assert_eq!(
-        children.len(),
-        2,
-        "expected kube-apiserver and kube-controller-manager under {pid}: {children:?}"
+        roles,
+        ["apiserver", "controller-manager", "kwok", "scheduler"],
+        "components under {pid}: {children:?}"
     );
     assert!(dir.join("kubeconfig").is_file());
+    assert_eq!(cluster.nodes().len(), 3, "{:?}", cluster.nodes());
 
     drop(cluster);
     assert!(super::gone(pid), "kube-testenv {pid} still running");
@@ -288,6 +343,20 @@ fn an_own_cluster_stops_all_its_processes_and_deletes_its_directory_on_drop() {
         );
     }
     assert!(!dir.exists(), "{} not deleted", dir.display());
+}
+
+/// What process `pid` runs: the `kube-testenv` subcommand, or `kwok`.
+fn role(pid: u32) -> String {
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    let args: Vec<String> = cmdline
+        .split(|&b| b == 0)
+        .map(|a| String::from_utf8_lossy(a).into_owned())
+        .collect();
+    let program = args.first().map(|p| p.rsplit('/').next().unwrap_or(p));
+    match program {
+        Some(p) if p.starts_with("kwok") => "kwok".to_owned(),
+        _ => args.get(1).cloned().unwrap_or_default(),
+    }
 }
 
 /// Process ids whose parent is `pid`, from `/proc/<id>/stat`.

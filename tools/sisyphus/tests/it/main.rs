@@ -8,6 +8,7 @@ mod help;
 mod image;
 mod live;
 mod plan;
+mod pods;
 mod push;
 mod render;
 mod rollout;

@@ -387,14 +387,14 @@ async fn watch_group(cluster: &Cluster, group: &Group<'_>, board: &Board<'_>) {
     while let Some(seen) = stream.next().await {
         match seen {
             Ok(Seen::Object(object)) => {
+                // No `continue` here: every event ends with the check below.
                 if group.kind == WaitKind::Service {
                     note_slice(group, &mut slices, Some(&object), board);
-                    continue;
-                }
-                let Some(name) = object.pointer("/metadata/name").and_then(Value::as_str) else {
-                    continue;
-                };
-                if let Some((key, generation)) = group.targets.get(name) {
+                } else if let Some((key, generation)) = object
+                    .pointer("/metadata/name")
+                    .and_then(Value::as_str)
+                    .and_then(|name| group.targets.get(name))
+                {
                     board.set(
                         key,
                         readiness(group.kind, &object, *generation),

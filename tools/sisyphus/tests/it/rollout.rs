@@ -61,8 +61,16 @@ fn a_push_returns_once_every_replica_is_available() {
             let d = api.get("echo").await.unwrap();
             let wanted = d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
             let status = d.status.unwrap_or_default();
-            assert_eq!(status.available_replicas, Some(wanted), "{c}: {status:?}");
-            assert_eq!(status.updated_replicas, Some(wanted), "{c}: {status:?}");
+            assert_eq!(
+                status.available_replicas,
+                Some(wanted),
+                "{c}: {status:?}\n{stderr}"
+            );
+            assert_eq!(
+                status.updated_replicas,
+                Some(wanted),
+                "{c}: {status:?}\n{stderr}"
+            );
         }
     });
     // The Service selecting those pods had a ready endpoint.

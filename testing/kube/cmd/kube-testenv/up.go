@@ -46,6 +46,9 @@ var controllers = []string{
 	// Node, off the KWOK nodes once they are Ready (and would put it back if KWOK stopped
 	// renewing their leases).
 	"node-lifecycle-controller",
+	// EndpointSlices of Services, which `sisyphus push` waits on for a Service that selects
+	// the pods it rolls out.
+	"endpointslice-controller",
 }
 
 var contextName = regexp.MustCompile(`^[a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?$`)

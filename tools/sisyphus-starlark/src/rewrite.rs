@@ -284,11 +284,19 @@ fn split_map(text: &str) -> Option<(&str, Vec<Entry>)> {
     let code = text.get(..at)?;
     let map = text.get(at + MAP_MARKER.len()..)?.trim_end();
     let mut entries = Vec::new();
+    // A file may end with a comment that looks like a map (only ours is last when we rewrote
+    // it): anything out of order or out of range is no map.
+    let (mut new_end, mut orig_end) = (0usize, 0usize);
     for item in map.split(';').filter(|s| !s.is_empty()) {
         let mut parts = item.splitn(4, ',');
         let mut num = || parts.next().and_then(|p| p.parse::<usize>().ok());
         let (new_start, new_len, orig_start) = (num()?, num()?, num()?);
         let orig_text = parts.next()?.to_owned();
+        if new_start < new_end || orig_start < orig_end || new_start > code.len() {
+            return None;
+        }
+        new_end = new_start.checked_add(new_len)?;
+        orig_end = orig_start.checked_add(orig_text.len())?;
         entries.push(Entry {
             new_start,
             new_len,
@@ -306,7 +314,7 @@ fn original_text(code: &str, entries: &[Entry]) -> Option<String> {
     for e in entries {
         out.push_str(code.get(last..e.new_start)?);
         out.push_str(&e.orig_text);
-        last = e.new_start + e.new_len;
+        last = e.new_start.checked_add(e.new_len)?;
     }
     out.push_str(code.get(last..)?);
     Some(out)
@@ -315,21 +323,22 @@ fn original_text(code: &str, entries: &[Entry]) -> Option<String> {
 /// Maps an offset of the rewritten code to the original: an offset inside an edit goes to the
 /// start of what it replaced (`end` false) or to its end (`end` true).
 fn map_offset(entries: &[Entry], pos: usize, end: bool) -> usize {
-    let mut delta: isize = 0;
+    // Offsets of the end of the last edit passed, in the new and the original text.
+    let (mut new_end, mut orig_end) = (0usize, 0usize);
     for e in entries {
         if pos < e.new_start || (end && pos == e.new_start) {
             break;
         }
-        if pos < e.new_start + e.new_len || (end && pos == e.new_start + e.new_len) {
-            return if end {
-                e.orig_start + e.orig_text.len()
-            } else {
-                e.orig_start
-            };
+        let (edit_new_end, edit_orig_end) = (
+            e.new_start.saturating_add(e.new_len),
+            e.orig_start.saturating_add(e.orig_text.len()),
+        );
+        if pos < edit_new_end || (end && pos == edit_new_end) {
+            return if end { edit_orig_end } else { e.orig_start };
         }
-        delta = (e.orig_start + e.orig_text.len()) as isize - (e.new_start + e.new_len) as isize;
+        (new_end, orig_end) = (edit_new_end, edit_orig_end);
     }
-    pos.saturating_add_signed(delta)
+    orig_end.saturating_add(pos.saturating_sub(new_end))
 }
 
 /// `span` in the original text of its file: itself when the file was not rewritten.
@@ -426,5 +435,24 @@ mod tests {
         assert_eq!(call.resolve_span().begin.line, 1);
         assert_eq!(call.resolve_span().begin.column, 4);
         assert_eq!(call.file.source(), source);
+    }
+
+    #[test]
+    fn a_comment_that_looks_like_a_map_is_not_trusted() {
+        for fake in [
+            "18446744073709551615,18446744073709551615,0,.;",
+            "5,1,0,.;2,1,0,.;",
+            "0,1,18446744073709551615,abc;",
+        ] {
+            let text = format!("x = 1{MAP_MARKER}{fake}\n");
+            let codemap = CodeMap::new("t.star".to_owned(), text);
+            let span = FileSpan {
+                file: codemap,
+                span: Span::new(Pos::new(0), Pos::new(5)),
+            };
+            // No panic; some span of the file.
+            let mapped = original_span(&span);
+            assert_eq!(mapped.filename(), "t.star");
+        }
     }
 }

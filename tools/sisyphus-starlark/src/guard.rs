@@ -11,7 +11,8 @@
 //!   time and heap limits before every operation;
 //! - `*=`, `%=` and `<<=` are refused at parse time (they would bypass the rewrite);
 //! - a [`Checkpoint`] runs before every statement and checks the time and heap limits;
-//! - `str()`, `repr()`, `json.encode()` and `int()` check the size of what they produce.
+//! - `str()`, `repr()`, `json.encode()` and `int()` check the size of what they produce;
+//! - methods that can grow a value, `+=` and `-=` are checked by [`crate::methods`].
 //!
 //! Touches no I/O; the deadline of the running evaluation lives in a thread local.
 

@@ -1,4 +1,4 @@
-//! Source rewrites that route method calls and `+=` through the size checks of
+//! Source rewrites that route method calls, `+=` and `-=` through the size checks of
 //! [`crate::methods`] (issue #11, item 1), and the map that locates errors in the original text.
 //!
 //! starlark-rust lets a host rewrite binary operators ([`crate::guard`]) but offers no way to

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use oci_client::client::{ClientConfig as OciConfig, ClientProtocol};
 use oci_client::secrets::RegistryAuth;
@@ -34,6 +35,8 @@ pub struct Client {
     wants_auth: Mutex<std::collections::HashSet<String>>,
     /// How long requests may take.
     timeouts: Timeouts,
+    /// Pull tokens by `(registry, repository)`: the `Authorization` header and its expiry.
+    tokens: Mutex<HashMap<(String, String), (String, Instant)>>,
 }
 
 impl std::fmt::Debug for Client {
@@ -54,6 +57,7 @@ impl Client {
             http: http_client(&timeouts),
             wants_auth: Mutex::new(std::collections::HashSet::new()),
             timeouts,
+            tokens: Mutex::new(HashMap::new()),
         }
     }
 
@@ -107,6 +111,26 @@ impl Client {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .insert(registry.to_owned());
+    }
+
+    /// The cached pull token for `key`, unless it has expired.
+    pub(crate) fn cached_token(&self, key: &(String, String)) -> Option<String> {
+        let tokens = self
+            .tokens
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        tokens
+            .get(key)
+            .filter(|(_, until)| Instant::now() < *until)
+            .map(|(header, _)| header.clone())
+    }
+
+    /// Cache the pull token `header` for `key` until `until`.
+    pub(crate) fn cache_token(&self, key: (String, String), header: String, until: Instant) {
+        self.tokens
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(key, (header, until));
     }
 
     /// The HTTP client and credentials for `reference`'s registry. The first call per registry

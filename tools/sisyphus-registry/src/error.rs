@@ -108,6 +108,16 @@ pub enum Error {
         /// The limit, in bytes.
         limit: u64,
     },
+    /// A registry's token service sent a token response longer than the limit.
+    #[error("the token service `{realm}` of `{registry}` sent more than {limit} bytes for a token")]
+    TokenTooLarge {
+        /// The registry host.
+        registry: String,
+        /// The token service's URL (the challenge's realm).
+        realm: String,
+        /// The limit, in bytes.
+        limit: u64,
+    },
     /// A registry did not finish an operation in time.
     #[error(
         "`{registry}` did not answer in time: {operation} `{reference}` took more than {seconds} s"

@@ -1,16 +1,16 @@
 //! Bounded GETs of manifests and blobs (issue #11, items 3 and 4): bodies are read in chunks
 //! and refused past a limit (4 MiB for manifests and indexes, the descriptor's size for blobs,
 //! 64 KiB kept of an error body), so an endless body cannot grow memory. oci-client reads
-//! whole bodies, so it is used here only for the token flow.
+//! whole bodies, so it is not used for pulls at all (the token flow is [`crate::token`]).
 
 use std::time::Duration;
 
-use oci_client::RegistryOperation;
 use oci_client::errors::OciDistributionError;
 use oci_client::secrets::RegistryAuth;
 
 use crate::client::oci_reference;
-use crate::{Client, Reference};
+use crate::retry::{classify, with_retries};
+use crate::{Client, Error, Reference};
 
 /// The largest manifest or index body read (4 MiB, as the OCI distribution spec suggests).
 pub const MAX_MANIFEST_BYTES: u64 = sisyphus_oci::config_image::MAX_MANIFEST_SIZE;
@@ -31,6 +31,8 @@ pub(crate) enum GetError {
         /// The limit, in bytes.
         limit: u64,
     },
+    /// An error that is final as it is (credentials, a token service's answer).
+    Fatal(Box<crate::Error>),
 }
 
 impl From<OciDistributionError> for GetError {
@@ -46,29 +48,23 @@ impl From<reqwest::Error> for GetError {
 }
 
 /// The `Authorization` header for pulls from `reference`'s registry: none for anonymous access
-/// to a registry that has not asked for a token, else oci-client's token (or basic
-/// credentials).
-async fn authorization(client: &Client, reference: &Reference) -> Result<Option<String>, GetError> {
-    let (oci, auth) = client
+/// to a registry that has not asked for a token, else a token (or basic credentials).
+pub(crate) async fn authorization(
+    client: &Client,
+    reference: &Reference,
+) -> Result<Option<String>, GetError> {
+    let (_, auth) = client
         .for_registry(reference)
         .await
-        .map_err(|e| GetError::Oci(OciDistributionError::GenericError(Some(e.to_string()))))?;
+        .map_err(|e| GetError::Fatal(Box::new(e)))?;
     if matches!(auth, RegistryAuth::Anonymous) && !client.wants_auth(&reference.registry) {
         return Ok(None);
     }
-    let token = oci
-        .auth(&oci_reference(reference), &auth, RegistryOperation::Pull)
-        .await?;
-    Ok(match (token, &auth) {
-        (Some(token), _) => Some(format!("Bearer {token}")),
-        (None, RegistryAuth::Basic(user, password)) => Some(basic(user, password)),
-        (None, RegistryAuth::Bearer(token)) => Some(format!("Bearer {token}")),
-        (None, RegistryAuth::Anonymous) => None,
-    })
+    crate::token::pull_authorization(client, reference).await
 }
 
 /// `Basic base64(user:password)`.
-fn basic(user: &str, password: &str) -> String {
+pub(crate) fn basic(user: &str, password: &str) -> String {
     const TABLE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let input = format!("{user}:{password}");
     let bytes = input.as_bytes();
@@ -121,6 +117,72 @@ pub(crate) async fn get(
     }
 }
 
+/// [`get`] with retries, its failures as our [`Error`]s: `what` (`manifest`, `layer`) and
+/// `shown` name what was read, `operation` what was being done.
+#[allow(clippy::too_many_arguments)] // One call site per kind of read; a struct adds nothing.
+pub(crate) async fn fetch_bounded(
+    client: &Client,
+    reference: &Reference,
+    path: &str,
+    accept: &str,
+    limit: u64,
+    what: &'static str,
+    shown: &str,
+    operation: &'static str,
+) -> Result<Vec<u8>, Error> {
+    // What a try found that the retry loop's error type cannot carry (a `Mutex` keeps the
+    // future `Send`).
+    let too_large: std::sync::Mutex<Option<u64>> = std::sync::Mutex::new(None);
+    let fatal: std::sync::Mutex<Option<Box<Error>>> = std::sync::Mutex::new(None);
+    let result = with_retries(|| async {
+        match get(client, reference, path, accept, limit).await {
+            Ok(bytes) => Ok(bytes),
+            Err(GetError::Oci(e)) => Err(e),
+            Err(GetError::TooLarge { limit }) => {
+                keep(&too_large, limit);
+                Err(OciDistributionError::GenericError(None))
+            }
+            Err(GetError::Fatal(e)) => {
+                keep(&fatal, e);
+                Err(OciDistributionError::GenericError(None))
+            }
+        }
+    })
+    .await;
+    if let Some(e) = take(fatal) {
+        return Err(*e);
+    }
+    match (result, take(too_large)) {
+        (Ok(bytes), _) => Ok(bytes),
+        (Err(_), Some(limit)) => Err(Error::BodyTooLarge {
+            what,
+            reference: shown.to_owned(),
+            registry: reference.registry.clone(),
+            limit,
+        }),
+        (Err(e), None) => Err(classify(
+            e,
+            operation,
+            shown,
+            &reference.registry,
+            &reference.repository_reference(),
+        )),
+    }
+}
+
+/// Puts `value` in `slot`.
+fn keep<T>(slot: &std::sync::Mutex<Option<T>>, value: T) {
+    *slot
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(value);
+}
+
+/// What `slot` holds.
+fn take<T>(slot: std::sync::Mutex<Option<T>>) -> Option<T> {
+    slot.into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 async fn get_once(
     client: &Client,
     reference: &Reference,
@@ -152,7 +214,7 @@ async fn get_once(
             .await
             .unwrap_or_else(|e| match e {
                 // Only the start of an error body is kept.
-                GetError::TooLarge { .. } | GetError::Oci(_) => Vec::new(),
+                GetError::TooLarge { .. } | GetError::Oci(_) | GetError::Fatal(_) => Vec::new(),
             });
         return Err(GetError::Oci(OciDistributionError::ServerError {
             code: status.as_u16(),
@@ -169,7 +231,10 @@ async fn get_once(
 }
 
 /// Reads the body of `response`, refusing more than `limit` bytes.
-async fn read_bounded(response: &mut reqwest::Response, limit: u64) -> Result<Vec<u8>, GetError> {
+pub(crate) async fn read_bounded(
+    response: &mut reqwest::Response,
+    limit: u64,
+) -> Result<Vec<u8>, GetError> {
     let mut body = Vec::new();
     while let Some(chunk) = response.chunk().await? {
         if body.len() as u64 + chunk.len() as u64 > limit {

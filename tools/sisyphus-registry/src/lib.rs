@@ -16,6 +16,7 @@ mod pull;
 mod push;
 mod resolve;
 mod retry;
+mod token;
 
 pub use auth::CredentialSource;
 pub use client::{Client, ClientConfig};
@@ -25,6 +26,7 @@ pub use pull::{cache_entry, pull_config_image};
 pub use push::{PushEvent, push_layout};
 pub use resolve::resolve;
 pub use sisyphus_oci::reference::{Reference, ReferenceError};
+pub use token::MAX_TOKEN_BYTES;
 
 /// Install the ring TLS provider for rustls (once per process; later calls are no-ops). Call it
 /// at the start of `main` and of tests: reqwest is built without a default provider.

@@ -15,8 +15,7 @@ use sisyphus_core::Digest;
 use sisyphus_oci::config_image::{ConfigImage, ManifestContents};
 use sisyphus_oci::spec::{Descriptor, media_type};
 
-use crate::http::{GetError, MAX_MANIFEST_BYTES, get};
-use crate::retry::{classify, with_retries};
+use crate::http::{MAX_MANIFEST_BYTES, fetch_bounded};
 use crate::{Client, Error, Reference, resolve};
 
 /// Temporary directories in the cache older than this are left over from an interrupted pull.
@@ -144,41 +143,16 @@ async fn fetch(
     } else {
         ("blobs", "layer", "pull layer")
     };
-    let path = format!("{kind}/{digest}");
-    let too_large = std::cell::Cell::new(None);
-    let too_large = &too_large;
-    let result = with_retries(|| async {
-        match get(client, pinned, &path, accept, limit).await {
-            Ok(bytes) => Ok(bytes),
-            Err(GetError::Oci(e)) => Err(e),
-            Err(GetError::TooLarge { limit }) => {
-                too_large.set(Some(limit));
-                Err(oci_client::errors::OciDistributionError::GenericError(None))
-            }
-        }
-    })
-    .await;
     let shown = if manifest {
         pinned.with_digest(digest.clone()).to_string()
     } else {
         digest.to_string()
     };
-    match (result, too_large.get()) {
-        (Ok(bytes), _) => Ok(bytes),
-        (Err(_), Some(limit)) => Err(Error::BodyTooLarge {
-            what,
-            reference: shown,
-            registry: pinned.registry.clone(),
-            limit,
-        }),
-        (Err(e), None) => Err(classify(
-            e,
-            operation,
-            &shown,
-            &pinned.registry,
-            &pinned.repository_reference(),
-        )),
-    }
+    let path = format!("{kind}/{digest}");
+    fetch_bounded(
+        client, pinned, &path, accept, limit, what, &shown, operation,
+    )
+    .await
 }
 
 /// The path of the blob `digest` in cache entry `entry`.

@@ -1,16 +1,17 @@
 //! Tag → digest resolution with one HEAD request.
 //!
 //! With credentials (or on a registry that wants a token even for anonymous pulls) the request
-//! goes through oci-client, which handles the basic and bearer-token flows. Anonymous requests
-//! to registries that need no auth go straight out as a plain HEAD: oci-client would probe
-//! `GET /v2/` before each of them, doubling the requests.
+//! carries a token from [`crate::token`] (or basic credentials); anonymous requests to
+//! registries that need no auth go straight out, without probing `GET /v2/` first. A registry
+//! that sends no `Docker-Content-Digest` header gets a GET of at most 4 MiB, and the digest is
+//! that of its body.
 
 use oci_client::errors::OciDistributionError;
-use oci_client::secrets::RegistryAuth;
 use sisyphus_core::Digest;
 use sisyphus_oci::spec::media_type;
 
 use crate::client::oci_reference;
+use crate::http::{GetError, MAX_MANIFEST_BYTES, authorization, fetch_bounded};
 use crate::retry::{classify, with_retries};
 use crate::{Client, Error, Reference};
 
@@ -42,45 +43,84 @@ pub async fn resolve(client: &Client, reference: &Reference) -> Result<Digest, E
 
 /// [`resolve`] of a tag, without the overall deadline.
 async fn resolve_here(client: &Client, reference: &Reference) -> Result<Digest, Error> {
-    let (oci, auth) = client.for_registry(reference).await?;
     let target = oci_reference(reference);
+    let shown = reference.to_string();
     let classify_here = |e| {
         classify(
             e,
             "resolve",
-            &reference.to_string(),
+            &shown,
             &reference.registry,
             &reference.repository_reference(),
         )
     };
-    let direct = matches!(auth, RegistryAuth::Anonymous) && !client.wants_auth(&reference.registry);
-    let found = if direct {
-        match with_retries(|| head(client, reference, &target)).await {
-            Ok(Head::Digest(digest)) => digest,
-            Ok(other) => {
-                if other == Head::Unauthorized {
-                    // The registry wants a token even for anonymous pulls (Docker Hub, GHCR).
-                    client.set_wants_auth(&reference.registry);
-                }
-                // oci-client does the token flow, or a GET and a hash when there is no header.
-                with_retries(|| oci.fetch_manifest_digest(&target, &auth))
-                    .await
-                    .map_err(classify_here)?
-            }
-            Err(e) => return Err(classify_here(e)),
+    let from_get = |e: GetError| match e {
+        GetError::Oci(e) => classify_here(e),
+        GetError::TooLarge { limit } => Error::BodyTooLarge {
+            what: "manifest",
+            reference: shown.clone(),
+            registry: reference.registry.clone(),
+            limit,
+        },
+        GetError::Fatal(e) => *e,
+    };
+    // None for anonymous access to a registry that has not asked for a token.
+    let mut header = authorization(client, reference).await.map_err(from_get)?;
+    let mut found = with_retries(|| head(client, reference, &target, header.as_deref()))
+        .await
+        .map_err(classify_here)?;
+    if found == Head::Unauthorized && header.is_none() {
+        // The registry wants a token even for anonymous pulls (Docker Hub, GHCR).
+        client.set_wants_auth(&reference.registry);
+        header = authorization(client, reference).await.map_err(from_get)?;
+        if header.is_some() {
+            found = with_retries(|| head(client, reference, &target, header.as_deref()))
+                .await
+                .map_err(classify_here)?;
         }
-    } else {
-        with_retries(|| oci.fetch_manifest_digest(&target, &auth))
-            .await
-            .map_err(classify_here)?
+    }
+    let found = match found {
+        Head::Digest(digest) => digest,
+        Head::Unauthorized => {
+            return Err(Error::AuthenticationRequired {
+                registry: reference.registry.clone(),
+            });
+        }
+        Head::NoDigestHeader => {
+            // A bounded GET and its hash (oci-client would read the body whole).
+            let path = format!("manifests/{}", target.tag().unwrap_or("latest"));
+            let body = fetch_bounded(
+                client,
+                reference,
+                &path,
+                &accept(),
+                MAX_MANIFEST_BYTES,
+                "manifest",
+                &shown,
+                "resolve",
+            )
+            .await?;
+            sisyphus_oci::sha256(&body).to_string()
+        }
     };
     found.parse().map_err(|_| Error::BadDigest {
-        reference: reference.to_string(),
+        reference: shown.clone(),
         found,
     })
 }
 
-/// What an anonymous HEAD found.
+/// The manifest media types a resolve accepts.
+fn accept() -> String {
+    [
+        media_type::OCI_MANIFEST,
+        media_type::OCI_INDEX,
+        media_type::DOCKER_MANIFEST,
+        media_type::DOCKER_MANIFEST_LIST,
+    ]
+    .join(", ")
+}
+
+/// What a HEAD found.
 #[derive(Debug, PartialEq, Eq)]
 enum Head {
     /// The `Docker-Content-Digest` header.
@@ -91,11 +131,12 @@ enum Head {
     NoDigestHeader,
 }
 
-/// One anonymous HEAD of the manifest.
+/// One HEAD of the manifest, with `authorization` when there is one.
 async fn head(
     client: &Client,
     reference: &Reference,
     target: &oci_client::Reference,
+    authorization: Option<&str>,
 ) -> Result<Head, OciDistributionError> {
     let (http, scheme) = client.http(reference);
     let url = format!(
@@ -104,14 +145,11 @@ async fn head(
         target.repository(),
         target.tag().unwrap_or("latest")
     );
-    let accept = [
-        media_type::OCI_MANIFEST,
-        media_type::OCI_INDEX,
-        media_type::DOCKER_MANIFEST,
-        media_type::DOCKER_MANIFEST_LIST,
-    ]
-    .join(", ");
-    let response = http.head(&url).header("Accept", accept).send().await?;
+    let mut request = http.head(&url).header("Accept", accept());
+    if let Some(value) = authorization {
+        request = request.header("Authorization", value);
+    }
+    let response = request.send().await?;
     let status = response.status();
     if status == reqwest::StatusCode::UNAUTHORIZED {
         return Ok(Head::Unauthorized);

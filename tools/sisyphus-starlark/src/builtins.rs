@@ -47,6 +47,7 @@ pub(crate) fn globals() -> &'static Globals {
         ])
         .with(sisyphus_builtins)
         .with(crate::guard::guarded_operators)
+        .with(crate::methods::guarded_methods)
         .with_namespace("json", json_members)
         .build()
     });

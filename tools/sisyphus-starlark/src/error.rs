@@ -95,6 +95,7 @@ pub(crate) fn snippet(line_no: usize, source_line: &str, column: usize, len: usi
 
 /// A diagnostic at a Starlark span.
 pub(crate) fn at_span(span: &FileSpan, message: String) -> Diagnostic {
+    let span = &crate::rewrite::original_span(span);
     let resolved = span.resolve_span();
     let (begin, end) = (resolved.begin, resolved.end);
     let source_line = span.file.source_line(begin.line);
@@ -192,8 +193,15 @@ pub(crate) fn from_starlark(err: &starlark::Error, fallback: &Fallback) -> Error
         );
     }
     // A limit found between statements has no span; the checkpoint kept the statement's.
+    // Else (starlark's own clock check, which fires between calls) the innermost call site.
     let breach = if limit && err.span().is_none() {
-        crate::guard::take_breach_span()
+        crate::guard::take_breach_span().or_else(|| {
+            err.call_stack()
+                .frames
+                .iter()
+                .rev()
+                .find_map(|f| f.location.clone())
+        })
     } else {
         None
     };
@@ -214,6 +222,7 @@ pub(crate) fn from_starlark(err: &starlark::Error, fallback: &Fallback) -> Error
             if let Some(loc) = &frame.location
                 && !calls_operator
             {
+                let loc = crate::rewrite::original_span(loc);
                 let r = loc.resolve_span();
                 lines.push(format!(
                     "  {}:{}:{}: in {prev}",

@@ -5,13 +5,14 @@
 //! 1,000 steps, so a few heavy operations (squaring a big int, `"x" * 100000000`) got past all
 //! of them. Here:
 //!
-//! - every config's `+`, `*`, `%` and `<<` are rewritten (at parse time, keeping their spans)
+//! - every config's `+`, `-`, `*`, `%` and `<<` are rewritten (at parse time, keeping their spans)
 //!   into calls of the builtins in [`guarded_operators`], which check the size of the result
 //!   before it is computed ([`MAX_STRING_BYTES`], [`MAX_LIST_LEN`], [`MAX_INT_BITS`]) and the
 //!   time and heap limits before every operation;
 //! - `*=`, `%=` and `<<=` are refused at parse time (they would bypass the rewrite);
 //! - a [`Checkpoint`] runs before every statement and checks the time and heap limits;
-//! - `str()`, `repr()`, `json.encode()` and `int()` check the size of what they produce.
+//! - `str()`, `repr()`, `json.encode()` and `int()` check the size of what they produce;
+//! - methods that can grow a value, `+=` and `-=` are checked by [`crate::methods`].
 //!
 //! Touches no I/O; the deadline of the running evaluation lives in a thread local.
 
@@ -80,7 +81,7 @@ pub(crate) fn past_deadline() -> bool {
 }
 
 /// Checks the time and heap limits of `eval`.
-fn check_budget(eval: &mut Evaluator) -> starlark::Result<()> {
+pub(crate) fn check_budget(eval: &mut Evaluator) -> starlark::Result<()> {
     if past_deadline() {
         return Err(starlark::Error::new_other(anyhow::anyhow!("{TIME_LIMIT}")));
     }
@@ -120,36 +121,39 @@ pub(crate) fn install_checkpoint(eval: &mut Evaluator) {
 pub(crate) const OPERATOR_PREFIX: &str = "_sisyphus_";
 
 /// The builtins the operators are rewritten to, by operator.
-const OPERATORS: [(&str, &str); 4] = [
+const OPERATORS: [(&str, &str); 5] = [
     ("+", "_sisyphus_add"),
+    ("-", "_sisyphus_sub"),
     ("*", "_sisyphus_mul"),
     ("%", "_sisyphus_percent"),
     ("<<", "_sisyphus_left_shift"),
 ];
 
-/// Rewrites the guarded operators of `ast` into builtin calls, and finds an augmented
-/// assignment that would bypass them: `(line, column, operator)`, 1-based, of the first.
-pub(crate) fn rewrite(ast: &mut AstModule) -> Option<(usize, usize, &'static str)> {
+/// Finds an augmented assignment that would bypass the operator checks: `(line, column,
+/// operator)`, 1-based, of the first.
+pub(crate) fn find_unguarded(ast: &AstModule) -> Option<(usize, usize, &'static str)> {
     let mut found = None;
-    find_unguarded(ast.statement(), &mut |span| {
+    unguarded_in(ast.statement(), &mut |span| {
         if found.is_none() {
             found = Some(span);
         }
     });
-    if let Some((span, op)) = found {
-        let resolved = ast.file_span(span).resolve_span();
-        return Some((resolved.begin.line + 1, resolved.begin.column + 1, op));
-    }
+    let (span, op) = found?;
+    let resolved = ast.file_span(span).resolve_span();
+    Some((resolved.begin.line + 1, resolved.begin.column + 1, op))
+}
+
+/// Rewrites the guarded operators of `ast` into builtin calls.
+pub(crate) fn replace_operators(ast: &mut AstModule) {
     let replace: HashMap<String, String> = OPERATORS
         .iter()
         .map(|(op, f)| ((*op).to_owned(), (*f).to_owned()))
         .collect();
     ast.replace_binary_operators(&replace);
-    None
 }
 
 /// Calls `found` with the span of every `*=`, `%=` and `<<=` in `stmt`.
-fn find_unguarded(stmt: &AstStmt, found: &mut dyn FnMut((starlark::codemap::Span, &'static str))) {
+fn unguarded_in(stmt: &AstStmt, found: &mut dyn FnMut((starlark::codemap::Span, &'static str))) {
     if let Stmt::AssignModify(_, op, _) = &stmt.node {
         let op = match op {
             AssignOp::Multiply => Some("*="),
@@ -161,7 +165,7 @@ fn find_unguarded(stmt: &AstStmt, found: &mut dyn FnMut((starlark::codemap::Span
             found((stmt.span, op));
         }
     }
-    stmt.visit_stmt(|s| find_unguarded(s, found));
+    stmt.visit_stmt(|s| unguarded_in(s, found));
 }
 
 /// Bits of an int value (`None` when `v` is not an int).
@@ -210,7 +214,7 @@ fn seq_len(v: Value) -> Option<usize> {
     TupleRef::from_value(v).map(|t| t.len())
 }
 
-fn too_large_string(op: &str, found: u128) -> anyhow::Error {
+pub(crate) fn too_large_string(op: &str, found: u128) -> anyhow::Error {
     anyhow::anyhow!(
         "{TOO_LARGE}: `{op}` would build a string of {found} bytes, expected at most \
          {MAX_STRING_BYTES} ({} MiB)",
@@ -218,7 +222,7 @@ fn too_large_string(op: &str, found: u128) -> anyhow::Error {
     )
 }
 
-fn too_large_list(op: &str, found: u128) -> anyhow::Error {
+pub(crate) fn too_large_list(op: &str, found: u128) -> anyhow::Error {
     anyhow::anyhow!(
         "{TOO_LARGE}: `{op}` would build a list or tuple of {found} elements, expected at most \
          {MAX_LIST_LEN}"
@@ -258,22 +262,34 @@ fn check_mul<'v>(a: Value<'v>, b: Value<'v>) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Refuses `a + b` when the result would be too large.
-fn check_add<'v>(a: Value<'v>, b: Value<'v>) -> anyhow::Result<()> {
+/// Refuses `a + b` (`op` is how it was written: `+`, `+=`) when the result would be too large.
+pub(crate) fn check_add<'v>(a: Value<'v>, b: Value<'v>, op: &str) -> anyhow::Result<()> {
     if let (Some(x), Some(y)) = (a.unpack_str(), b.unpack_str()) {
         let total = x.len() as u128 + y.len() as u128;
         if total > MAX_STRING_BYTES as u128 {
-            return Err(too_large_string("+", total));
+            return Err(too_large_string(op, total));
         }
     } else if let (Some(x), Some(y)) = (seq_len(a), seq_len(b)) {
         let total = x as u128 + y as u128;
         if total > MAX_LIST_LEN as u128 {
-            return Err(too_large_list("+", total));
+            return Err(too_large_list(op, total));
         }
     } else if let (Some(x), Some(y)) = (int_bits(a), int_bits(b)) {
         let bits = u128::from(x.max(y)) + 1;
         if bits > u128::from(MAX_INT_BITS) {
-            return Err(too_large_int("+", bits));
+            return Err(too_large_int(op, bits));
+        }
+    }
+    Ok(())
+}
+
+/// Refuses `a - b` (`op`: `-`, `-=`) when the result would be an int too large (each `-` can
+/// add a bit).
+pub(crate) fn check_sub<'v>(a: Value<'v>, b: Value<'v>, op: &str) -> anyhow::Result<()> {
+    if let (Some(x), Some(y)) = (int_bits(a), int_bits(b)) {
+        let bits = u128::from(x.max(y)) + 1;
+        if bits > u128::from(MAX_INT_BITS) {
+            return Err(too_large_int(op, bits));
         }
     }
     Ok(())
@@ -297,9 +313,14 @@ fn check_percent<'v>(a: Value<'v>, b: Value<'v>) -> anyhow::Result<()> {
     let Some(format) = a.unpack_str() else {
         return Ok(());
     };
-    let args = match TupleRef::from_value(b) {
-        Some(t) => t.iter().map(text_len).fold(0u128, u128::saturating_add),
-        None => text_len(b),
+    let args = if let Some(t) = TupleRef::from_value(b) {
+        t.iter().map(text_len).fold(0u128, u128::saturating_add)
+    } else if let Some(d) = DictRef::from_value(b) {
+        // `%(key)s` may name one value any number of times.
+        let widest = d.values().map(text_len).max().unwrap_or(0);
+        (format.matches('%').count() as u128).saturating_mul(widest)
+    } else {
+        text_len(b)
     };
     let total = (format.len() as u128).saturating_add(args);
     if total > MAX_STRING_BYTES as u128 {
@@ -399,7 +420,7 @@ pub(crate) fn check_digits(s: &str, what: &str, letters: bool) -> anyhow::Result
 }
 
 /// Turns a check failure into a Starlark error.
-fn refuse(e: anyhow::Error) -> starlark::Error {
+pub(crate) fn refuse(e: anyhow::Error) -> starlark::Error {
     starlark::Error::new_other(e)
 }
 
@@ -412,8 +433,19 @@ pub(crate) fn guarded_operators(builder: &mut GlobalsBuilder) {
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> starlark::Result<Value<'v>> {
         check_budget(eval)?;
-        check_add(a, b).map_err(refuse)?;
+        check_add(a, b, "+").map_err(refuse)?;
         a.add(b, eval.heap())
+    }
+
+    /// `a - b`, refusing ints over the size limit.
+    fn _sisyphus_sub<'v>(
+        #[starlark(require = pos)] a: Value<'v>,
+        #[starlark(require = pos)] b: Value<'v>,
+        eval: &mut Evaluator<'v, '_, '_>,
+    ) -> starlark::Result<Value<'v>> {
+        check_budget(eval)?;
+        check_sub(a, b, "-").map_err(refuse)?;
+        a.sub(b, eval.heap())
     }
 
     /// `a * b`, refusing results over the size limits before they are built.

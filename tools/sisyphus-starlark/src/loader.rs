@@ -10,7 +10,8 @@ use starlark::syntax::{AstModule, Dialect};
 
 use crate::error::{Fallback, at_span, from_starlark};
 use crate::sandbox::{MAX_VALUE_DEPTH, NESTED_TOO_DEEPLY, too_deep};
-use crate::{ConfigFiles, Error, builtins, guard, paths};
+use crate::{ConfigFiles, Error, builtins, guard, paths, rewrite};
+use sisyphus_core::text::escape_controls;
 
 /// The dialect every config is parsed with.
 pub(crate) fn dialect() -> Dialect {
@@ -99,9 +100,9 @@ impl<'a> Loader<'a> {
         let source = self.files.read(path)?;
         self.sources.insert(path.to_owned(), source.clone());
         let fallback = file_start(path, &source);
-        let mut ast = AstModule::parse(path, source.clone(), &dialect())
+        let ast = AstModule::parse(path, source.clone(), &dialect())
             .map_err(|e| from_starlark(&e, &fallback))?;
-        if let Some((line, column, op)) = guard::rewrite(&mut ast) {
+        if let Some((line, column, op)) = guard::find_unguarded(&ast) {
             let source_line = source.lines().nth(line - 1).unwrap_or("");
             let at = Fallback {
                 file: path.to_owned(),
@@ -116,6 +117,23 @@ impl<'a> Loader<'a> {
                  size limits of `{plain}` are checked on the operator only)"
             )))));
         }
+        let mut ast = match rewrite::rewrite(path, &ast, &source) {
+            Ok(None) => ast,
+            Ok(Some(text)) => AstModule::parse(path, text, &dialect()).map_err(|e| {
+                Error::Config(Box::new(fallback.diagnostic(format!(
+                    "internal error: the size checks could not be added to this file ({})",
+                    escape_controls(&e.without_diagnostic().to_string())
+                ))))
+            })?,
+            Err(rewrite::Unrewritable { span }) => {
+                return Err(Error::Config(Box::new(at_span(
+                    &ast.file_span(span),
+                    "internal error: the size checks could not be added to this expression"
+                        .to_owned(),
+                ))));
+            }
+        };
+        guard::replace_operators(&mut ast);
         self.stack.push(path.to_owned());
         let mut deps: BTreeMap<String, FrozenModule> = BTreeMap::new();
         for load in ast.loads() {

@@ -14,6 +14,7 @@ use crate::{Error, ports};
 fn location(span: Option<&FileSpan>) -> String {
     match span {
         Some(s) => {
+            let s = crate::rewrite::original_span(s);
             let r = s.resolve_span();
             format!(
                 "{}:{}:{}",

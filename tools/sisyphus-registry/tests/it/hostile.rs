@@ -26,6 +26,16 @@ enum Behaviour {
     HugeBody,
     /// One byte of the status line every 500 ms, forever.
     Trickle,
+    /// 401 with a bearer challenge whose token service (`/token`) sends a body that never
+    /// ends.
+    EndlessToken,
+    /// A token flow that works: `/token` gives `t0k`, manifests answer `DIGEST` to requests
+    /// that carry it and 401 to others.
+    Token,
+    /// HEAD: 200 without a `Docker-Content-Digest` header; GET: a body that never ends.
+    NoDigestEndless,
+    /// HEAD: 200 without a `Docker-Content-Digest` header; GET: `{}`.
+    NoDigest,
 }
 
 /// A fake registry on a loopback port (plain HTTP), serving each connection on a thread.
@@ -37,10 +47,12 @@ impl FakeRegistry {
     fn start(behaviour: Behaviour) -> FakeRegistry {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let host = listener.local_addr().unwrap().to_string();
+        let shared = host.clone();
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
+                let host = shared.clone();
                 std::thread::spawn(move || {
-                    let _ = serve(stream, behaviour);
+                    let _ = serve(stream, behaviour, &host);
                 });
             }
         });
@@ -48,39 +60,76 @@ impl FakeRegistry {
     }
 }
 
-fn serve(stream: TcpStream, behaviour: Behaviour) -> std::io::Result<()> {
+/// Writes a chunked body that never ends.
+fn endless(stream: &mut TcpStream, status: &str) -> std::io::Result<()> {
+    let chunk = vec![b' '; 64 << 10];
+    write!(
+        stream,
+        "HTTP/1.1 {status}\r\nContent-Type: application/vnd.oci.image.manifest.v1+json\r\nTransfer-Encoding: chunked\r\n\r\n"
+    )?;
+    loop {
+        write!(stream, "{:x}\r\n", chunk.len())?;
+        stream.write_all(&chunk)?;
+        stream.write_all(b"\r\n")?;
+    }
+}
+
+fn serve(stream: TcpStream, behaviour: Behaviour, host: &str) -> std::io::Result<()> {
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut stream = stream;
     loop {
-        // Read one request head.
+        // Read one request head: its request line and whether it carries the fake token.
         let mut line = String::new();
+        let mut request = String::new();
+        let mut has_token = false;
         loop {
             line.clear();
             if reader.read_line(&mut line)? == 0 {
                 return Ok(());
             }
+            if request.is_empty() {
+                request = line.clone();
+            }
+            has_token |= line.eq_ignore_ascii_case("authorization: Bearer t0k\r\n");
             if line == "\r\n" {
                 break;
             }
         }
+        let head = request.starts_with("HEAD ");
+        let token_path = request
+            .split(' ')
+            .nth(1)
+            .unwrap_or("")
+            .starts_with("/token");
+        let challenge = format!(
+            "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer realm=\"http://{host}/token\",service=\"fake\"\r\nContent-Length: 0\r\n\r\n"
+        );
         let chunk = vec![b' '; 64 << 10];
         match behaviour {
-            Behaviour::EndlessBody | Behaviour::EndlessErrorBody => {
-                let status = if matches!(behaviour, Behaviour::EndlessBody) {
-                    "200 OK"
-                } else {
-                    "500 Internal Server Error"
-                };
+            Behaviour::EndlessToken if token_path => endless(&mut stream, "200 OK")?,
+            Behaviour::EndlessToken => stream.write_all(challenge.as_bytes())?,
+            Behaviour::Token if token_path => {
+                let body = r#"{"token":"t0k","expires_in":300}"#;
                 write!(
                     stream,
-                    "HTTP/1.1 {status}\r\nContent-Type: application/vnd.oci.image.manifest.v1+json\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                    body.len()
                 )?;
-                loop {
-                    write!(stream, "{:x}\r\n", chunk.len())?;
-                    stream.write_all(&chunk)?;
-                    stream.write_all(b"\r\n")?;
-                }
             }
+            Behaviour::Token if has_token => write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nDocker-Content-Digest: {DIGEST}\r\nContent-Length: 0\r\n\r\n"
+            )?,
+            Behaviour::Token => stream.write_all(challenge.as_bytes())?,
+            Behaviour::NoDigestEndless | Behaviour::NoDigest if head => stream.write_all(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/vnd.oci.image.manifest.v1+json\r\nContent-Length: 2\r\n\r\n",
+            )?,
+            Behaviour::NoDigestEndless => endless(&mut stream, "200 OK")?,
+            Behaviour::NoDigest => stream.write_all(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/vnd.oci.image.manifest.v1+json\r\nContent-Length: 2\r\n\r\n{}",
+            )?,
+            Behaviour::EndlessBody => endless(&mut stream, "200 OK")?,
+            Behaviour::EndlessErrorBody => endless(&mut stream, "500 Internal Server Error")?,
             Behaviour::HugeBody => {
                 write!(
                     stream,
@@ -222,4 +271,85 @@ async fn a_registry_trickling_its_answer_hits_the_overall_deadline() {
         );
         assert!(err.hint().is_some());
     }
+}
+
+#[tokio::test]
+async fn an_endless_token_response_is_cut_at_1_mib() {
+    let fake = FakeRegistry::start(Behaviour::EndlessToken);
+    let tmp = tmp();
+    let expected = format!(
+        "the token service `http://{0}/token` of `{0}` sent more than 1048576 bytes for a token",
+        fake.host
+    );
+    let before = rss_kib();
+    // Read whole by oci-client before, bounded only by the overall deadline.
+    for tagged in [true, false] {
+        let start = Instant::now();
+        let err = if tagged {
+            resolve(&client(), &reference(&format!("{}/cfg:v1", fake.host)))
+                .await
+                .unwrap_err()
+        } else {
+            let r = reference(&format!("{}/cfg@{DIGEST}", fake.host));
+            pull_config_image(&client(), &r, tmp.path())
+                .await
+                .unwrap_err()
+        };
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "{:?}",
+            start.elapsed()
+        );
+        assert!(matches!(err, Error::TokenTooLarge { .. }), "{err}");
+        assert_eq!(err.to_string(), expected);
+    }
+    assert!(
+        rss_kib().saturating_sub(before) < 64 << 10,
+        "{} KiB",
+        rss_kib() - before
+    );
+}
+
+#[tokio::test]
+async fn a_token_from_the_token_service_is_sent_with_the_request() {
+    let fake = FakeRegistry::start(Behaviour::Token);
+    let r = reference(&format!("{}/cfg:v1", fake.host));
+    assert_eq!(resolve(&client(), &r).await.unwrap().to_string(), DIGEST);
+}
+
+#[tokio::test]
+async fn an_endless_manifest_without_a_digest_header_is_cut_at_4_mib() {
+    let fake = FakeRegistry::start(Behaviour::NoDigestEndless);
+    let r = reference(&format!("{}/cfg:v1", fake.host));
+    let before = rss_kib();
+    let start = Instant::now();
+    // Read whole by oci-client before, bounded only by the overall deadline.
+    let err = resolve(&client(), &r).await.unwrap_err();
+    assert!(
+        start.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        start.elapsed()
+    );
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "`{}` sent more than 4194304 bytes for manifest `{r}`",
+            fake.host
+        )
+    );
+    assert!(
+        rss_kib().saturating_sub(before) < 64 << 10,
+        "{} KiB",
+        rss_kib() - before
+    );
+}
+
+#[tokio::test]
+async fn without_a_digest_header_the_digest_is_that_of_the_manifest() {
+    let fake = FakeRegistry::start(Behaviour::NoDigest);
+    let r = reference(&format!("{}/cfg:v1", fake.host));
+    assert_eq!(
+        resolve(&client(), &r).await.unwrap(),
+        sisyphus_oci::sha256(b"{}")
+    );
 }

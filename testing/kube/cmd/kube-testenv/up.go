@@ -381,6 +381,11 @@ func (c *cluster) kwokArgs() []string {
 		"--manage-nodes-with-annotation-selector=" + kwokNodeAnnotation + "=" + kwokNodeValue,
 		// Pod IPs outside the service range 10.0.0.0/16.
 		"--cidr=10.244.0.0/16",
+		// Renew a Lease per node (the heartbeat-with-lease stage updates node status only
+		// every ten minutes and relies on it). Without it no Lease exists, the node lifecycle
+		// controller marks every node NotReady after its grace period, and the Pods on them
+		// Ready=False, which no stage ever turns back.
+		"--node-lease-duration-seconds=40",
 	}
 }
 

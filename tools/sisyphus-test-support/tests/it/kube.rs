@@ -296,6 +296,40 @@ async fn pods_are_scheduled_to_kwok_nodes_and_run_unless_labelled_never_ready() 
     }
 }
 
+/// KWOK renews a Lease for every node: without one the node lifecycle controller marks the
+/// nodes NotReady after its grace period (about a minute) and every Pod on them Ready=False for
+/// good, so a test or a benchmark running longer than that saw its rollouts fall over.
+#[tokio::test]
+async fn every_kwok_node_has_a_lease_that_kwok_renews() {
+    use k8s_openapi::api::coordination::v1::Lease;
+    let cluster = KubeCluster::shared("c1");
+    let leases: Api<Lease> = Api::namespaced(cluster.client().await, "kube-node-lease");
+    let renewed = |name: String| {
+        let leases = &leases;
+        async move {
+            let lease = leases.get_opt(&name).await.ok()??;
+            lease.spec?.renew_time.map(|t| t.0)
+        }
+    };
+    for node in cluster.nodes() {
+        let first = eventually(
+            &format!("a Lease for node `{node}`"),
+            Duration::from_secs(30),
+            || renewed(node.clone()),
+        )
+        .await;
+        eventually(
+            &format!("the Lease of node `{node}` to be renewed"),
+            Duration::from_secs(30),
+            || {
+                let again = renewed(node.clone());
+                async move { again.await.filter(|t| *t > first) }
+            },
+        )
+        .await;
+    }
+}
+
 #[tokio::test]
 async fn the_api_server_reports_its_real_version() {
     let cluster = KubeCluster::shared("c1");

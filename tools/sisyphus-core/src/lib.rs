@@ -12,6 +12,7 @@ pub mod desired;
 pub mod digest;
 pub mod labels;
 pub mod live;
+pub mod pause;
 pub mod names;
 pub mod plain;
 pub mod production;

@@ -13,7 +13,7 @@ use sisyphus_core::state::ObjectId;
 use crate::Target;
 use crate::order::{PHASES, Phase, phase};
 use crate::preflight::chain;
-use crate::record::{pending, recorded};
+use crate::record::{history, pending, recorded};
 
 /// How apply works.
 #[derive(Clone, Debug)]
@@ -308,7 +308,7 @@ async fn write(
     };
     target
         .store
-        .record(target.lock, &row)
+        .record_change(target.lock, &row, &history(change, Some(&row), target.push_id))
         .await
         .map_err(|e| format!("{key} was applied but not recorded: {}", chain(&e)))
 }
@@ -351,7 +351,7 @@ async fn delete(
     let forget = || async {
         target
             .store
-            .remove(target.lock, &id)
+            .remove_change(target.lock, &id, &history(change, None, target.push_id))
             .await
             .map(|_| ())
             .map_err(|e| format!("{key} was deleted but its record was not: {}", chain(&e)))

@@ -22,7 +22,7 @@ pub struct Args {
 pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitStatus> {
     let prepared = pipeline::prepare(ctx, &args.run, "nothing compared")?;
     let changes = &prepared.diffed.changes;
-    show(changes, args.run.output)?;
+    show(changes, &prepared.diffed.skipped, args.run.output)?;
     ctx.block_on(async {
         prepared.store.close().await;
         Ok(())
@@ -34,16 +34,27 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitStatus> {
     })
 }
 
-/// Print the change set on stdout in the chosen view.
+/// Print the change set, and what pauses left out of it, on stdout in the chosen view.
 ///
 /// # Errors
 ///
 /// stdout is closed.
-pub fn show(changes: &sisyphus_core::change::ChangeSet, output: Output) -> anyhow::Result<()> {
+pub fn show(
+    changes: &sisyphus_core::change::ChangeSet,
+    skipped: &[sisyphus_core::pause::Skipped],
+    output: Output,
+) -> anyhow::Result<()> {
     let text = match output {
-        Output::Text => views::changes::text(changes, crate::printer::color_stdout()),
+        Output::Text => {
+            let color = crate::printer::color_stdout();
+            let mut text = views::changes::text(changes, color);
+            text.push_str(&views::skipped::text(skipped, color));
+            text
+        }
         Output::Json => {
-            let mut text = serde_json::to_string_pretty(&views::changes::json(changes))?;
+            let mut value = views::changes::json(changes);
+            value["skipped"] = views::skipped::json(skipped);
+            let mut text = serde_json::to_string_pretty(&value)?;
             text.push('\n');
             text
         }

@@ -308,7 +308,11 @@ async fn write(
     };
     target
         .store
-        .record_change(target.lock, &row, &history(change, Some(&row), target.push_id))
+        .record_change(
+            target.lock,
+            &row,
+            &history(change, Some(&row), target.push_id),
+        )
         .await
         .map_err(|e| format!("{key} was applied but not recorded: {}", chain(&e)))
 }

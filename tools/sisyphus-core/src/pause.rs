@@ -165,14 +165,28 @@ mod tests {
 
     #[test]
     fn targets_parse_and_print_alike() {
-        for text in ["Deployment/web/echo", "KubernetesYaml/global/crds", "namespace/web"] {
-            assert_eq!(PauseTarget::parse(text).map(|t| t.to_string()), Ok(text.into()));
+        for text in [
+            "Deployment/web/echo",
+            "KubernetesYaml/global/crds",
+            "namespace/web",
+        ] {
+            assert_eq!(
+                PauseTarget::parse(text).map(|t| t.to_string()),
+                Ok(text.into())
+            );
         }
         assert_eq!(
             PauseTarget::parse("cronjob/web/nightly").map(|t| t.to_string()),
             Ok("CronJob/web/nightly".into())
         );
-        for bad in ["", "web", "web/echo", "Service/web/echo", "Deployment//echo", "a/b/c/d"] {
+        for bad in [
+            "",
+            "web",
+            "web/echo",
+            "Service/web/echo",
+            "Deployment//echo",
+            "a/b/c/d",
+        ] {
             let error = PauseTarget::parse(bad).unwrap_err();
             assert!(error.contains("expected `KIND/NAMESPACE/NAME`"), "{error}");
             assert!(error.contains(&format!("`{bad}`")), "{error}");

@@ -180,7 +180,11 @@ mod tests {
                 )
             ]
         );
-        let left: Vec<&str> = changes.changes.iter().map(|c| c.key.name.as_str()).collect();
+        let left: Vec<&str> = changes
+            .changes
+            .iter()
+            .map(|c| c.key.name.as_str())
+            .collect();
         assert_eq!(left, ["other", "same"]);
         assert!(changes.blocked.is_empty());
     }
@@ -195,10 +199,7 @@ mod tests {
             ],
             blocked: Vec::new(),
         };
-        let skipped = skip_paused(
-            &mut changes,
-            &[pause(PauseTarget::Namespace("web".into()))],
-        );
+        let skipped = skip_paused(&mut changes, &[pause(PauseTarget::Namespace("web".into()))]);
         assert_eq!(skipped.len(), 2);
         assert_eq!(changes.changes.len(), 1);
         assert_eq!(changes.changes[0].key.name, "b");

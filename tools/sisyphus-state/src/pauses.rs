@@ -8,7 +8,9 @@ use sqlx::Row as _;
 use crate::error::Error;
 use crate::history::Operation;
 use crate::lock::PushLock;
-use crate::store::{Columns as _, Pool, Store, fenced_transaction, query_error, resource_kind};
+use crate::store::{
+    Columns as _, Pool, Store, fenced_transaction, query_error, resource_kind, with_pool,
+};
 
 /// Opens a fenced transaction on `$p`, inserts the audit row (`$operation`, `$message`) and
 /// binds its id to `$id` (`$returning`: whether the dialect returns it), runs `$body` with
@@ -56,13 +58,40 @@ macro_rules! on_pool {
         let sql = $store.sql();
         match $store.pool() {
             Pool::Sqlite(p) => {
-                audited!(p, sql, $lock, $operation, $message, $what, returning, |$tx, $id| $body)
+                audited!(
+                    p,
+                    sql,
+                    $lock,
+                    $operation,
+                    $message,
+                    $what,
+                    returning,
+                    |$tx, $id| $body
+                )
             }
             Pool::Postgres(p) => {
-                audited!(p, sql, $lock, $operation, $message, $what, returning, |$tx, $id| $body)
+                audited!(
+                    p,
+                    sql,
+                    $lock,
+                    $operation,
+                    $message,
+                    $what,
+                    returning,
+                    |$tx, $id| $body
+                )
             }
             Pool::MySql(p) => {
-                audited!(p, sql, $lock, $operation, $message, $what, last_insert_id, |$tx, $id| $body)
+                audited!(
+                    p,
+                    sql,
+                    $lock,
+                    $operation,
+                    $message,
+                    $what,
+                    last_insert_id,
+                    |$tx, $id| $body
+                )
             }
         }
     }};
@@ -76,14 +105,9 @@ impl Store {
     /// [`Error::Query`], [`Error::BadRow`].
     pub async fn pauses(&self) -> Result<Vec<Pause>, Error> {
         let sql = self.sql();
-        let rows = match self.pool() {
-            Pool::Sqlite(p) => read_pauses(sqlx::query(sql.pauses.as_str()).fetch_all(p).await),
-            Pool::Postgres(p) => {
-                read_pauses(sqlx::query(sql.pauses.as_str()).fetch_all(p).await)
-            }
-            Pool::MySql(p) => read_pauses(sqlx::query(sql.pauses.as_str()).fetch_all(p).await),
-        };
-        rows
+        with_pool!(self.pool(), p => {
+            read_pauses(sqlx::query(sql.pauses.as_str()).fetch_all(p).await)
+        })
     }
 
     /// Pauses `targets` (a target already paused gets the new who, when and reason), with one
@@ -107,28 +131,37 @@ impl Store {
         );
         let holder = lock.holder().clone();
         let sql = self.sql();
-        let id = on_pool!(self, lock, Operation::Pause, message.as_str(), what, |tx, id| {
-            for target in targets {
-                let (kind, folder, name) = match target {
-                    PauseTarget::Resource(r) => {
-                        (Some(r.kind.as_str()), r.folder.as_str(), Some(r.name.as_str()))
-                    }
-                    PauseTarget::Namespace(ns) => (None, ns.as_str(), None),
-                };
-                sqlx::query(sql.upsert_pause.as_str())
-                    .bind(target.to_string())
-                    .bind(kind)
-                    .bind(folder)
-                    .bind(name)
-                    .bind(holder.user.as_str())
-                    .bind(holder.host.as_str())
-                    .bind(reason)
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(query_error(what.clone()))?;
+        let id = on_pool!(
+            self,
+            lock,
+            Operation::Pause,
+            message.as_str(),
+            what,
+            |tx, id| {
+                for target in targets {
+                    let (kind, folder, name) = match target {
+                        PauseTarget::Resource(r) => (
+                            Some(r.kind.as_str()),
+                            r.folder.as_str(),
+                            Some(r.name.as_str()),
+                        ),
+                        PauseTarget::Namespace(ns) => (None, ns.as_str(), None),
+                    };
+                    sqlx::query(sql.upsert_pause.as_str())
+                        .bind(target.to_string())
+                        .bind(kind)
+                        .bind(folder)
+                        .bind(name)
+                        .bind(holder.user.as_str())
+                        .bind(holder.host.as_str())
+                        .bind(reason)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(query_error(what.clone()))?;
+                }
             }
-        });
+        );
         Ok(id)
     }
 
@@ -143,22 +176,29 @@ impl Store {
         let what = "record the resume".to_owned();
         let message = format!("resumed {}", list(targets));
         let sql = self.sql();
-        let id = on_pool!(self, lock, Operation::Resume, message.as_str(), what, |tx, id| {
-            for target in targets {
-                let removed = sqlx::query(sql.delete_pause.as_str())
-                    .bind(target.to_string())
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(query_error(what.clone()))?
-                    .rows_affected();
-                if removed == 0 {
-                    tx.rollback().await.map_err(query_error(what.clone()))?;
-                    return Err(Error::NotPaused {
-                        target: target.to_string(),
-                    });
+        let id = on_pool!(
+            self,
+            lock,
+            Operation::Resume,
+            message.as_str(),
+            what,
+            |tx, id| {
+                for target in targets {
+                    let removed = sqlx::query(sql.delete_pause.as_str())
+                        .bind(target.to_string())
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(query_error(what.clone()))?
+                        .rows_affected();
+                    if removed == 0 {
+                        tx.rollback().await.map_err(query_error(what.clone()))?;
+                        return Err(Error::NotPaused {
+                            target: target.to_string(),
+                        });
+                    }
                 }
             }
-        });
+        );
         Ok(id)
     }
 }

@@ -211,7 +211,9 @@ impl Sql {
                 pause_updates.join(", ")
             )),
             delete_pause: r("DELETE FROM pauses WHERE target = ?"),
-            pauses: r(&format!("SELECT {PAUSE_COLUMNS} FROM pauses ORDER BY target")),
+            pauses: r(&format!(
+                "SELECT {PAUSE_COLUMNS} FROM pauses ORDER BY target"
+            )),
             migrations_table_exists: match dialect {
                 Dialect::Sqlite => {
                     "SELECT COUNT(*) FROM sqlite_master \
@@ -388,8 +390,14 @@ mod tests {
             resource: true,
         };
         let text = history(Dialect::Postgres, all);
-        assert!(text.contains("p.operation IN ('push', 'rollback')"), "{text}");
-        assert!(text.contains("c.resource_name = $4") && text.contains("LIMIT $5"), "{text}");
+        assert!(
+            text.contains("p.operation IN ('push', 'rollback')"),
+            "{text}"
+        );
+        assert!(
+            text.contains("c.resource_name = $4") && text.contains("LIMIT $5"),
+            "{text}"
+        );
         let text = history_changes(Dialect::Postgres, all);
         assert!(text.contains("c.push_id <= $2") && text.contains("c.resource_name = $6"));
     }

@@ -206,3 +206,123 @@ pub fn show_json(row: &PushRow, changes: &ChangeSet) -> Value {
         "changes": crate::views::changes::json(changes),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use sisyphus_core::production::ResourceKind;
+    use sisyphus_state::{Operation, Outcome, Timestamp};
+
+    use super::*;
+
+    fn row(id: i64, operation: Operation, message: Option<&str>) -> PushRow {
+        let mut counts: BTreeMap<Action, usize> = Action::ALL.iter().map(|a| (*a, 0)).collect();
+        if operation == Operation::Push {
+            counts.insert(Action::Update, 2);
+            counts.insert(Action::Create, 1);
+        }
+        PushRow {
+            id,
+            operation,
+            user: "alice".into(),
+            host: "ci-7".into(),
+            pid: 4242,
+            started: Timestamp(1_796_153_402_000 + id * 60_000),
+            finished: Some(Timestamp(1_796_153_410_000 + id * 60_000)),
+            inputs_hash: (operation == Operation::Push).then(|| format!("{:016x}", id)),
+            outcome: Outcome::Succeeded,
+            counts,
+            message: message.map(Into::into),
+        }
+    }
+
+    fn origin(config: &str, binary: &str) -> Option<ConfigOrigin> {
+        Some(ConfigOrigin {
+            config_image: format!("registry.example/acme/echo_config@sha256:{config}"),
+            binary_image: format!("registry.example/acme/echo@sha256:{binary}"),
+        })
+    }
+
+    fn entries() -> Vec<HistoryEntry> {
+        let echo = ResourceId {
+            kind: ResourceKind::Deployment,
+            folder: "web".into(),
+            name: "echo".into(),
+        };
+        vec![
+            HistoryEntry {
+                push: row(3, Operation::Push, None),
+                moves: vec![
+                    ResourceMove {
+                        resource: Some(echo.clone()),
+                        clusters: BTreeSet::from(["east".into(), "west".into()]),
+                        actions: BTreeSet::from([Action::Update]),
+                        objects: 2,
+                        before: origin("aaaa", "bbbb"),
+                        after: origin("cccc", "bbbb"),
+                    },
+                    ResourceMove {
+                        resource: None,
+                        clusters: BTreeSet::from(["east".into()]),
+                        actions: BTreeSet::from([Action::Create]),
+                        objects: 1,
+                        before: None,
+                        after: None,
+                    },
+                ],
+            },
+            HistoryEntry {
+                push: row(
+                    2,
+                    Operation::Pause,
+                    Some("paused `Deployment/web/echo`: incident"),
+                ),
+                moves: Vec::new(),
+            },
+        ]
+    }
+
+    #[test]
+    fn history_text() {
+        let pushes: Vec<HistoryEntry> = entries()
+            .into_iter()
+            .filter(|e| e.push.operation == Operation::Push)
+            .collect();
+        insta::assert_snapshot!("history_text", text(&pushes));
+        assert_eq!(text(&[]), "no pushes\n");
+    }
+
+    #[test]
+    fn audit_trail_text() {
+        insta::assert_snapshot!("audit_text", audit_text(&entries()));
+        assert_eq!(audit_text(&[]), "no operations\n");
+    }
+
+    #[test]
+    fn history_json_names_resources_as_the_flags_do() {
+        let value = json(&entries());
+        assert_eq!(value["version"], 1);
+        let moved = &value["history"][0]["resources"][0];
+        assert_eq!(moved["resource"], "Deployment/web/echo");
+        assert_eq!(moved["clusters"], serde_json::json!(["east", "west"]));
+        assert_eq!(
+            moved["before"]["config_image"],
+            "registry.example/acme/echo_config@sha256:aaaa"
+        );
+        assert_eq!(
+            value["history"][1]["what"],
+            "paused `Deployment/web/echo`: incident"
+        );
+        assert_eq!(value["history"][0]["what"], "1 create, 2 update");
+    }
+
+    #[test]
+    fn a_message_with_a_newline_stays_on_its_line() {
+        let entry = HistoryEntry {
+            push: row(9, Operation::Pause, Some("paused `x`: one\ntwo")),
+            moves: Vec::new(),
+        };
+        assert_eq!(audit_text(&[entry]).lines().count(), 1);
+    }
+}

@@ -89,3 +89,66 @@ pub fn pause_json(pause: &Pause) -> Value {
         "reason": pause.reason,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use sisyphus_core::change::{Action, Change};
+    use sisyphus_core::desired::{ObjectKey, ResourceId};
+    use sisyphus_core::pause::PauseTarget;
+    use sisyphus_core::production::ResourceKind;
+
+    use super::*;
+
+    #[test]
+    fn skipped_text() {
+        let pause = Pause {
+            target: PauseTarget::Resource(ResourceId {
+                kind: ResourceKind::Deployment,
+                folder: "web".into(),
+                name: "echo".into(),
+            }),
+            user: "alice".into(),
+            host: "ci-7".into(),
+            since_ms: 1_796_153_402_000,
+            reason: Some("incident 42".into()),
+        };
+        let change = |kind: &str, name: &str, action| Change {
+            key: ObjectKey {
+                cluster: "east".into(),
+                group: String::new(),
+                version: "v1".into(),
+                kind: kind.into(),
+                namespace: (kind != "Namespace").then(|| "web".into()),
+                name: name.into(),
+            },
+            action,
+            desired: None,
+            recorded: None,
+            reasons: Vec::new(),
+        };
+        let skipped = [
+            Skipped {
+                change: change("Service", "echo", Action::Delete),
+                pause: pause.clone(),
+                why: None,
+            },
+            Skipped {
+                change: change("Namespace", "web", Action::Delete),
+                pause: Pause {
+                    reason: None,
+                    ..pause
+                },
+                why: Some("the namespace holds objects of the paused `Deployment/web/echo`".into()),
+            },
+        ];
+        insta::assert_snapshot!("skipped_text", text(&skipped, false));
+        assert_eq!(text(&[], false), "");
+        let value = json(&skipped);
+        assert_eq!(value[0]["paused"]["since"], "2026-12-01 19:30:02 UTC");
+        assert_eq!(value[0]["paused"]["reason"], "incident 42");
+        assert_eq!(
+            value[1]["why"],
+            skipped[1].why.as_deref().unwrap_or_default()
+        );
+    }
+}

@@ -72,3 +72,47 @@ pub fn json(status: &Status) -> Value {
         "last_push": status.last_push.as_ref().map(|e| history::row_json(&e.push)),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use sisyphus_core::pause::PauseTarget;
+    use sisyphus_state::{Holder, Timestamp};
+
+    use super::*;
+
+    #[test]
+    fn status_text() {
+        let status = Status {
+            lock: Some(LockInfo {
+                holder: Holder {
+                    user: "bob".into(),
+                    host: "ci-9".into(),
+                    pid: 77,
+                },
+                since: Timestamp(1_796_153_402_000),
+                heartbeat: Timestamp(1_796_153_422_000),
+                expires: Timestamp(1_796_153_482_000),
+                expired: false,
+            }),
+            pauses: vec![Pause {
+                target: PauseTarget::Namespace("web".into()),
+                user: "alice".into(),
+                host: "ci-7".into(),
+                since_ms: 1_796_153_000_000,
+                reason: Some("freeze".into()),
+            }],
+            last_push: None,
+        };
+        insta::assert_snapshot!("status_text", text(&status));
+        let empty = Status {
+            lock: None,
+            pauses: Vec::new(),
+            last_push: None,
+        };
+        assert_eq!(
+            text(&empty),
+            "push lock: free\npaused: nothing\nlast push: none\n"
+        );
+        assert_eq!(json(&status)["pauses"][0]["target"], "namespace/web");
+    }
+}

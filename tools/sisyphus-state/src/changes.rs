@@ -6,7 +6,7 @@
 //! Intents are kept masked (`sisyphus_core::secret::masked`): a Secret value never reaches a
 //! row, so none can ever be shown.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeSet, HashMap};
 
 use sisyphus_core::change::{Action, Change};
 use sisyphus_core::desired::{ConfigOrigin, DesiredObject, ObjectKey, ResourceId};
@@ -108,7 +108,8 @@ pub struct HistoryFilter {
 pub struct HistoryEntry {
     /// The row.
     pub push: PushRow,
-    /// Per resource and images moved between, what changed (in the order first written).
+    /// Per resource and images moved between, what changed; sorted by resource, objects of no
+    /// resource last.
     pub moves: Vec<ResourceMove>,
 }
 
@@ -142,11 +143,6 @@ macro_rules! insert_change {
         sqlx::query($sql.insert_change.as_str())
             .bind(change.push_id)
             .bind(key.cluster.as_str())
-            .bind(key.group.as_str())
-            .bind(key.version.as_str())
-            .bind(key.kind.as_str())
-            .bind(key.namespace.as_deref())
-            .bind(key.name.as_str())
             .bind(change.action.word())
             .bind(resource.map(|r| r.kind.as_str()))
             .bind(resource.map(|r| r.folder.as_str()))
@@ -155,6 +151,11 @@ macro_rules! insert_change {
             .bind(before.map(|c| c.binary_image.as_str()))
             .bind(after.map(|c| c.config_image.as_str()))
             .bind(after.map(|c| c.binary_image.as_str()))
+            .bind(key.group.as_str())
+            .bind(key.version.as_str())
+            .bind(key.kind.as_str())
+            .bind(key.namespace.as_deref())
+            .bind(key.name.as_str())
             .bind(reasons)
             .bind(change.before_intent.as_deref())
             .bind(change.after_intent.as_deref())
@@ -262,7 +263,7 @@ impl Store {
 
 /// The summary columns of one `push_changes` row: what a listing needs.
 struct Summary {
-    key: ObjectKey,
+    cluster: String,
     action: Action,
     resource: Option<ResourceId>,
     before: Option<ConfigOrigin>,
@@ -271,20 +272,21 @@ struct Summary {
 
 /// Each row with its changes, grouped per resource and images.
 fn group(rows: Vec<PushRow>, changes: Vec<(i64, Summary)>) -> Vec<HistoryEntry> {
-    type Images = Option<(String, String)>;
-    let pair = |c: &Option<ConfigOrigin>| -> Images {
-        c.as_ref()
-            .map(|c| (c.config_image.clone(), c.binary_image.clone()))
-    };
-    let mut per_push: BTreeMap<i64, Vec<ResourceMove>> = BTreeMap::new();
-    let mut index: BTreeMap<(i64, Option<ResourceId>, Images, Images), usize> = BTreeMap::new();
-    for (push_id, change) in changes {
-        let moves = per_push.entry(push_id).or_default();
+    type Slot<'a> = (
+        i64,
+        Option<&'a ResourceId>,
+        Option<&'a ConfigOrigin>,
+        Option<&'a ConfigOrigin>,
+    );
+    let mut per_push: HashMap<i64, Vec<ResourceMove>> = HashMap::new();
+    let mut index: HashMap<Slot<'_>, usize> = HashMap::with_capacity(changes.len());
+    for (push_id, change) in &changes {
+        let moves = per_push.entry(*push_id).or_default();
         let slot = (
-            push_id,
-            change.resource.clone(),
-            pair(&change.before),
-            pair(&change.after),
+            *push_id,
+            change.resource.as_ref(),
+            change.before.as_ref(),
+            change.after.as_ref(),
         );
         let i = *index.entry(slot).or_insert_with(|| {
             moves.push(ResourceMove {
@@ -298,15 +300,30 @@ fn group(rows: Vec<PushRow>, changes: Vec<(i64, Summary)>) -> Vec<HistoryEntry> 
             moves.len() - 1
         });
         if let Some(one) = moves.get_mut(i) {
-            one.clusters.insert(change.key.cluster);
+            if !one.clusters.contains(&change.cluster) {
+                one.clusters.insert(change.cluster.clone());
+            }
             one.actions.insert(change.action);
             one.objects += 1;
         }
     }
+    let images = |c: &Option<ConfigOrigin>| {
+        c.as_ref()
+            .map(|c| (c.config_image.clone(), c.binary_image.clone()))
+    };
     rows.into_iter()
-        .map(|push| HistoryEntry {
-            moves: per_push.remove(&push.id).unwrap_or_default(),
-            push,
+        .map(|push| {
+            let mut moves = per_push.remove(&push.id).unwrap_or_default();
+            // Writes land in parallel: sort, so the same push always lists the same way.
+            moves.sort_by_cached_key(|m| {
+                (
+                    m.resource.is_none(),
+                    m.resource.clone(),
+                    images(&m.before),
+                    images(&m.after),
+                )
+            });
+            HistoryEntry { moves, push }
         })
         .collect()
 }
@@ -329,20 +346,12 @@ where
         id: id.clone(),
         problem,
     };
-    let key = ObjectKey {
-        cluster: text(1)?,
-        group: text(2)?,
-        version: text(3)?,
-        kind: text(4)?,
-        namespace: optional(5)?,
-        name: text(6)?,
-    };
-    let word = text(7)?;
+    let word = text(2)?;
     let action = Action::ALL
         .into_iter()
         .find(|a| a.word() == word)
         .ok_or_else(|| bad(format!("unknown action `{word}`")))?;
-    let resource = match (optional(8)?, optional(9)?, optional(10)?) {
+    let resource = match (optional(3)?, optional(4)?, optional(5)?) {
         (Some(kind), Some(folder), Some(name)) => Some(ResourceId {
             kind: resource_kind(&kind)
                 .ok_or_else(|| bad(format!("unknown resource_kind `{kind}`")))?,
@@ -361,11 +370,11 @@ where
     Ok((
         push_id,
         Summary {
-            key,
+            cluster: text(1)?,
             action,
             resource,
-            before: origin(optional(11)?, optional(12)?),
-            after: origin(optional(13)?, optional(14)?),
+            before: origin(optional(6)?, optional(7)?),
+            after: origin(optional(8)?, optional(9)?),
         },
     ))
 }
@@ -381,6 +390,15 @@ where
     const T: &str = "push_changes";
     let (push_id, summary) = summary_from_row(row)?;
     let id = push_id.to_string();
+    let text = |i: usize| row.cell::<String>(i, T, &id);
+    let key = ObjectKey {
+        cluster: summary.cluster,
+        group: text(10)?,
+        version: text(11)?,
+        kind: text(12)?,
+        namespace: row.cell(13, T, &id)?,
+        name: text(14)?,
+    };
     let reasons: String = row.cell(15, T, &id)?;
     let reasons: Vec<String> = serde_json::from_str(&reasons).map_err(|e| Error::BadRow {
         table: T,
@@ -389,7 +407,7 @@ where
     })?;
     Ok(PushChange {
         push_id,
-        key: summary.key,
+        key,
         action: summary.action,
         resource: summary.resource,
         before: summary.before,

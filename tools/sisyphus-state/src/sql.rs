@@ -36,11 +36,11 @@ const PUSH_COLUMNS: &str = "id, operation, user_name, host, pid, started_at, fin
 
 /// The columns of `push_changes` a history listing reads, in the order
 /// `changes::summary_from_row` reads them; a full read adds [`CHANGE_DETAIL_COLUMNS`].
-pub(crate) const CHANGE_SUMMARY_COLUMNS: &str = "push_id, cluster, api_group, api_version, \
-    kind, namespace, name, action, resource_kind, resource_folder, resource_name, config_before, \
-    binary_before, config_after, binary_after";
+pub(crate) const CHANGE_SUMMARY_COLUMNS: &str = "push_id, cluster, action, resource_kind, \
+    resource_folder, resource_name, config_before, binary_before, config_after, binary_after";
 /// The columns a full read of `push_changes` reads after the summary ones.
-pub(crate) const CHANGE_DETAIL_COLUMNS: &str = "reasons, before_intent, after_intent";
+pub(crate) const CHANGE_DETAIL_COLUMNS: &str = "api_group, api_version, kind, namespace, name, \
+    reasons, before_intent, after_intent";
 
 /// The columns of `pauses` that make a [`sisyphus_core::pause::Pause`].
 const PAUSE_COLUMNS: &str = "target, resource_kind, folder, resource_name, user_name, host, \

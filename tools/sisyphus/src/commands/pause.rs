@@ -132,7 +132,13 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitStatus> {
     ctx.block_on(async {
         let store = context::open_store(&args.database).await?;
         let lock = context::take_lock(&store, &args.user.holder()).await?;
-        let snapshot = store.snapshot(None).await?;
+        let snapshot = match store.snapshot(None).await {
+            Ok(snapshot) => snapshot,
+            Err(e) => {
+                lock.release().await?;
+                return Err(e.into());
+            }
+        };
         let missing: Vec<String> = targets
             .iter()
             .filter(|t| !t.declared_in(&declared) && !t.recorded_in(snapshot.objects.values()))
@@ -153,8 +159,9 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitStatus> {
             store.close().await;
             return Err(problems(missing, OUTCOME).into());
         }
-        let id = store.pause(&lock, &targets, reason).await?;
+        let paused = store.pause(&lock, &targets, reason).await;
         lock.release().await?;
+        let id = paused?;
         store.close().await;
         let mut out = String::new();
         for target in &targets {

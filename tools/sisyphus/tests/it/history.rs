@@ -92,9 +92,10 @@ fn history_after_three_pushes_and_an_audit_row_for_every_command(dialect: Dialec
     assert_eq!(
         resources(&rows[1]),
         [
-            format!("{cronjob} {both} [\"update\"]"),
             format!("{deployment} {both} [\"update\"]"),
-        ]
+            format!("{cronjob} {both} [\"update\"]"),
+        ],
+        "sorted by resource: Deployments, then CronJobs"
     );
     let moved = resource(&rows[1], &deployment);
     assert_eq!(moved["before"]["config_image"], old_config.as_str());

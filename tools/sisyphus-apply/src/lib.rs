@@ -1,6 +1,7 @@
 //! The apply stage: a change set (that the user consented to) is applied to its clusters in
 //! a safe order and every write is recorded in the state database the moment the API server
-//! accepts it.
+//! accepts it, in the same transaction as the history's row of what changed (images and
+//! masked intents before and after).
 //!
 //! In: the change set (`sisyphus_core::change::ChangeSet`) from diff, the connected [`Clusters`], the [`Store`] and the
 //! [`PushLock`] that proves this process may write, and the push's id.

@@ -13,7 +13,7 @@ use sisyphus_core::state::ObjectId;
 use crate::Target;
 use crate::order::{PHASES, Phase, phase};
 use crate::preflight::chain;
-use crate::record::{pending, recorded};
+use crate::record::{history, pending, recorded};
 use crate::wait::Written;
 
 /// How apply works.
@@ -324,7 +324,11 @@ async fn write(
     };
     target
         .store
-        .record(target.lock, &row)
+        .record_change(
+            target.lock,
+            &row,
+            &history(change, Some(&row), target.push_id),
+        )
         .await
         .map(|()| applied.generation)
         .map_err(|e| format!("{key} was applied but not recorded: {}", chain(&e)))
@@ -365,21 +369,29 @@ async fn delete(
 ) -> Result<Option<Kept>, String> {
     let key = &change.key;
     let id = ObjectId::of(key);
-    let forget = || async {
-        target
-            .store
-            .remove(target.lock, &id)
-            .await
-            .map(|_| ())
-            .map_err(|e| format!("{key} was deleted but its record was not: {}", chain(&e)))
+    let id = &id;
+    // `kept`: why the object stays in its cluster, for the history's row.
+    let forget = |kept: Option<&str>| {
+        let mut row = history(change, None, target.push_id);
+        row.reasons
+            .extend(kept.map(|why| format!("kept in the cluster: {why}")));
+        async move {
+            target
+                .store
+                .remove_change(target.lock, id, &row)
+                .await
+                .map(|_| ())
+                .map_err(|e| format!("{key} was deleted but its record was not: {}", chain(&e)))
+        }
     };
     let is_namespace = key.group.is_empty() && key.kind == "Namespace";
     if is_namespace {
         if change.recorded.as_ref().is_some_and(|r| !r.created) {
-            forget().await?;
+            let why = "Sisyphus did not create it: no longer tracked, not deleted".to_owned();
+            forget(Some(&why)).await?;
             return Ok(Some(Kept {
                 key: key.clone(),
-                why: "Sisyphus did not create it: no longer tracked, not deleted".to_owned(),
+                why,
             }));
         }
         let tracked = tracked_in(changes, &key.cluster, &key.name);
@@ -388,26 +400,26 @@ async fn delete(
             .await
             .map_err(|e| chain(&e))?;
         if !untracked.is_empty() {
-            forget().await?;
             let names: Vec<String> = untracked.iter().take(5).map(short).collect();
             let more = untracked.len().saturating_sub(5);
+            let why = format!(
+                "objects Sisyphus does not track live in it: {}{}; no longer tracked, not deleted",
+                names.join(", "),
+                if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                }
+            );
+            forget(Some(&why)).await?;
             return Ok(Some(Kept {
                 key: key.clone(),
-                why: format!(
-                    "objects Sisyphus does not track live in it: {}{}; no longer tracked, not \
-                     deleted",
-                    names.join(", "),
-                    if more > 0 {
-                        format!(" and {more} more")
-                    } else {
-                        String::new()
-                    }
-                ),
+                why,
             }));
         }
     }
     match cluster.delete(key, options.delete_wait).await {
-        Ok(Deleted::Gone) => forget().await.map(|()| None),
+        Ok(Deleted::Gone) => forget(None).await.map(|()| None),
         Ok(Deleted::Stuck { finalizers }) => Ok(Some(Kept {
             key: key.clone(),
             why: format!(

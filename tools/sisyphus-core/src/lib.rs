@@ -13,6 +13,7 @@ pub mod digest;
 pub mod labels;
 pub mod live;
 pub mod names;
+pub mod pause;
 pub mod plain;
 pub mod production;
 pub mod quantity;

@@ -33,12 +33,17 @@
 //!    of the change set altogether, so no later stage can delete one by mistake; their record
 //!    stays until `sisyphus forget` drops it. Recorded objects of other clusters are ignored.
 //!
+//! 6. [`skip_paused`] then moves the writes a paused resource or namespace holds out of the
+//!    change set into `Skipped` entries (a Namespace deletion that would take paused objects
+//!    with it included).
+//!
 //! [`text`] shows one change as a unified YAML diff, with Secret values masked.
 
 mod diff;
 pub mod drift;
 mod kinds;
 mod matching;
+mod paused;
 mod scopes;
 pub mod text;
 
@@ -46,6 +51,7 @@ pub mod text;
 pub mod testing;
 
 pub use diff::{DiffInput, PROTECTED_NAMESPACES, diff, masked_hash};
+pub use paused::skip_paused;
 pub use scopes::live_scopes;
 
 #[cfg(doc)]

@@ -1,20 +1,28 @@
 //! Speed of the state database on each dialect, at the size of the benchmark production
 //! folder (1,000 Deployments with a Service each over 10 namespaces, 2 clusters: 4,200
 //! objects): record every object one by one (one committed transaction each, as apply does),
-//! the same with 8 concurrent writers, then read the snapshot back.
+//! the same with 8 concurrent writers, then read the snapshot back. Then the history: 1,000
+//! pushes of 6 changes each (3 Deployments in 2 clusters, each moving to a new config image),
+//! listed with `Store::history` (the query `sisyphus history` runs).
 //!
 //! `cargo bench -p sisyphus-state --bench state` starts PostgreSQL and MariaDB (from
-//! `sisyphus-test-support`) and prints one table; it asserts nothing about time.
+//! `sisyphus-test-support`) and prints two tables; it asserts nothing about time. Arguments
+//! after `--`: dialects (`sqlite postgres mariadb`), `history` for the history only,
+//! `keep=FILE` to keep the SQLite history database (to time `sisyphus history` on it).
 
 #![allow(clippy::unwrap_used, clippy::print_stdout, reason = "benchmark")]
 
 use std::time::{Duration, Instant};
 
 use serde_json::json;
+use sisyphus_core::change::Action;
 use sisyphus_core::desired::{ConfigOrigin, ObjectKey, ResourceId};
 use sisyphus_core::production::ResourceKind;
 use sisyphus_core::state::{RecordedObject, intent_hash};
-use sisyphus_state::{DEFAULT_LEASE, DatabaseUrl, Holder, Operation, PushInfo, Store};
+use sisyphus_state::{
+    DEFAULT_LEASE, DatabaseUrl, HistoryFilter, Holder, Operation, Outcome, PushChange, PushInfo,
+    Store,
+};
 use sisyphus_test_support::{MariaDb, Postgres};
 
 const CLUSTERS: [&str; 2] = ["prod-eu", "prod-us"];
@@ -216,6 +224,122 @@ async fn measure(dialect: &'static str, url: &str) -> Figures {
     }
 }
 
+const PUSHES: usize = 1_000;
+const HISTORY_RUNS: usize = 7;
+
+struct HistoryFigures {
+    dialect: &'static str,
+    write: Duration,
+    all: (Duration, Duration),
+    newest: Duration,
+    one_resource: Duration,
+    rows: usize,
+}
+
+/// 1,000 pushes, each recording 3 Deployments in 2 clusters with their change rows; then the
+/// history of all of them (median and min of 7), the newest 20, and one resource's.
+async fn measure_history(dialect: &'static str, url: &str) -> HistoryFigures {
+    let store = Store::open(&DatabaseUrl::parse(url).unwrap())
+        .await
+        .unwrap();
+    let holder = Holder {
+        user: "bench".into(),
+        host: "bench-host".into(),
+        pid: std::process::id(),
+    };
+    let lock = store.lock(&holder, DEFAULT_LEASE).await.unwrap();
+    let info = PushInfo {
+        operation: Operation::Push,
+        user: holder.user.clone(),
+        host: holder.host.clone(),
+        inputs_hash: Some(format!("{:064x}", 7)),
+    };
+    let template: Vec<RecordedObject> = objects(0)
+        .into_iter()
+        .filter(|o| o.key.kind == "Deployment")
+        .collect();
+    let started = Instant::now();
+    let mut previous: Vec<Option<RecordedObject>> = vec![None; template.len()];
+    for n in 0..PUSHES {
+        let push = store.begin(&lock, &info).await.unwrap();
+        // Three resources per push, in both clusters (the template alternates clusters per
+        // 1,000 objects).
+        for r in 0..3 {
+            for c in 0..CLUSTERS.len() {
+                let i = c * DEPLOYMENTS + (n * 3 + r) % DEPLOYMENTS;
+                let mut object = template[i].clone();
+                object.push_id = push;
+                if let Some(config) = object.config.as_mut() {
+                    config.config_image = format!("registry.example/configs/app@sha256:{n:064x}");
+                }
+                let before = previous[i].take();
+                let change = PushChange {
+                    push_id: push,
+                    key: object.key.clone(),
+                    action: if before.is_some() {
+                        Action::Update
+                    } else {
+                        Action::Create
+                    },
+                    resource: object.resource.clone(),
+                    before: before.as_ref().and_then(|b| b.config.clone()),
+                    after: object.config.clone(),
+                    before_intent: before.as_ref().map(|b| b.applied.clone()),
+                    after_intent: Some(object.applied.clone()),
+                    reasons: vec!["config image moved".into()],
+                };
+                store.record_change(&lock, &object, &change).await.unwrap();
+                previous[i] = Some(object);
+            }
+        }
+        let counts = [(Action::Update, 6)].into_iter().collect();
+        store
+            .finish(&lock, push, Outcome::Succeeded, &counts, None)
+            .await
+            .unwrap();
+    }
+    let write = started.elapsed();
+    let filter = |limit: usize| HistoryFilter {
+        audit: false,
+        resource: None,
+        cluster: None,
+        limit,
+    };
+    let mut times = Vec::new();
+    let mut rows = 0;
+    for _ in 0..HISTORY_RUNS {
+        let started = Instant::now();
+        let history = store.history(&filter(PUSHES)).await.unwrap();
+        times.push(started.elapsed());
+        rows = history.len();
+        assert!(history.iter().all(|e| e.moves.len() == 3));
+    }
+    times.sort();
+    let started = Instant::now();
+    assert_eq!(store.history(&filter(20)).await.unwrap().len(), 20);
+    let newest = started.elapsed();
+    let started = Instant::now();
+    let one = store
+        .history(&HistoryFilter {
+            resource: template[0].resource.clone(),
+            ..filter(PUSHES)
+        })
+        .await
+        .unwrap();
+    let one_resource = started.elapsed();
+    assert!(!one.is_empty());
+    lock.release().await.unwrap();
+    store.close().await;
+    HistoryFigures {
+        dialect,
+        write,
+        all: (times[times.len() / 2], times[0]),
+        newest,
+        one_resource,
+        rows,
+    }
+}
+
 fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1000.0)
 }
@@ -227,20 +351,63 @@ async fn main() {
         .skip(1)
         .filter(|a| !a.starts_with('-'))
         .collect();
-    let wanted = |name: &str| only.is_empty() || only.iter().any(|o| o == name);
     let dir = tempfile::tempdir().unwrap();
+    // `-- history` measures only the history.
+    let objects_too = !only.iter().any(|o| o == "history");
+    let wanted = |name: &str| {
+        let dialects: Vec<&String> = only
+            .iter()
+            .filter(|o| *o != "history" && !o.starts_with("keep="))
+            .collect();
+        dialects.is_empty() || dialects.iter().any(|o| *o == name)
+    };
     let mut figures = Vec::new();
+    let mut history = Vec::new();
     if wanted("sqlite") {
         let sqlite = format!("sqlite://{}", dir.path().join("bench.db").display());
-        figures.push(measure("SQLite (file, WAL)", &sqlite).await);
+        if objects_too {
+            figures.push(measure("SQLite (file, WAL)", &sqlite).await);
+        }
+        // `-- keep=FILE` keeps the SQLite history database, to time `sisyphus history` on it.
+        let file = only
+            .iter()
+            .find_map(|o| o.strip_prefix("keep="))
+            .map_or_else(|| dir.path().join("history.db"), std::path::PathBuf::from);
+        let sqlite = format!("sqlite://{}", file.display());
+        history.push(measure_history("SQLite (file, WAL)", &sqlite).await);
     }
     if wanted("postgres") {
         let postgres = Postgres::start();
-        figures.push(measure("PostgreSQL", &postgres.new_database("bench")).await);
+        if objects_too {
+            figures.push(measure("PostgreSQL", &postgres.new_database("bench")).await);
+        }
+        history.push(measure_history("PostgreSQL", &postgres.new_database("history")).await);
     }
     if wanted("mariadb") {
         let mariadb = MariaDb::start();
-        figures.push(measure("MariaDB", &mariadb.new_database("bench")).await);
+        if objects_too {
+            figures.push(measure("MariaDB", &mariadb.new_database("bench")).await);
+        }
+        history.push(measure_history("MariaDB", &mariadb.new_database("history")).await);
+    }
+    println!(
+        "| dialect | writing {PUSHES} pushes × 6 changes | `history` of {PUSHES} pushes (median of {HISTORY_RUNS}, min) | newest 20 | one resource's |"
+    );
+    println!("| --- | --- | --- | --- | --- |");
+    for h in &history {
+        println!(
+            "| {} | {} | {}, {} ({} rows) | {} | {} |",
+            h.dialect,
+            ms(h.write),
+            ms(h.all.0),
+            ms(h.all.1),
+            h.rows,
+            ms(h.newest),
+            ms(h.one_resource)
+        );
+    }
+    if figures.is_empty() {
+        return;
     }
     println!(
         "| dialect | objects | {} `record`s, one by one | the same, {WRITERS} writers | `snapshot` (median of {SNAPSHOT_RUNS}, min) | `snapshot` of 1 of 2 clusters |",

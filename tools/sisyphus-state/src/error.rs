@@ -165,6 +165,12 @@ pub enum Error {
         /// The push.
         id: i64,
     },
+    /// `resume` was given a target that is not paused; nothing was resumed.
+    #[error("`{target}` is not paused; nothing was resumed")]
+    NotPaused {
+        /// The target, as `KIND/NAMESPACE/NAME` or `namespace/NAME`.
+        target: String,
+    },
     /// `finish` was given [`crate::Outcome::Running`].
     #[error("push {id} cannot finish as `running`")]
     FinishRunning {

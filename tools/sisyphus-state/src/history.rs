@@ -1,5 +1,6 @@
-//! The push history: one row per push, import, forget, refresh or unlock, with who ran it,
-//! when, from which inputs, what it counted and how it ended.
+//! The push history and audit trail: one row per operation that changes the state (push,
+//! import, forget, refresh, unlock, pause, resume; rollback, pin and unpin once they exist),
+//! with who ran it, when, from which host and inputs, what it counted and how it ended.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -21,17 +22,36 @@ pub enum Operation {
     Refresh,
     /// `sisyphus unlock`.
     Unlock,
+    /// `sisyphus pause`.
+    Pause,
+    /// `sisyphus resume`.
+    Resume,
+    /// `sisyphus rollback` (not written yet).
+    Rollback,
+    /// `sisyphus pin` (not written yet).
+    Pin,
+    /// `sisyphus unpin` (not written yet).
+    Unpin,
 }
 
 impl Operation {
     /// Every operation.
-    pub const ALL: [Operation; 5] = [
+    pub const ALL: [Operation; 10] = [
         Operation::Push,
         Operation::Import,
         Operation::Forget,
         Operation::Refresh,
         Operation::Unlock,
+        Operation::Pause,
+        Operation::Resume,
+        Operation::Rollback,
+        Operation::Pin,
+        Operation::Unpin,
     ];
+
+    /// The operations that apply change sets to clusters: what `sisyphus history` lists
+    /// without `--audit`.
+    pub const PUSHES: [Operation; 2] = [Operation::Push, Operation::Rollback];
 
     /// The word stored in `pushes.operation` (`push`).
     pub fn as_str(self) -> &'static str {
@@ -41,6 +61,11 @@ impl Operation {
             Operation::Forget => "forget",
             Operation::Refresh => "refresh",
             Operation::Unlock => "unlock",
+            Operation::Pause => "pause",
+            Operation::Resume => "resume",
+            Operation::Rollback => "rollback",
+            Operation::Pin => "pin",
+            Operation::Unpin => "unpin",
         }
     }
 
@@ -135,6 +160,6 @@ pub struct PushRow {
     pub outcome: Outcome,
     /// Objects per action (every action present, zeros included).
     pub counts: BTreeMap<Action, usize>,
-    /// What went wrong, or what `unlock` broke.
+    /// What went wrong, what `unlock` broke, what `pause` and `resume` did.
     pub message: Option<String>,
 }

@@ -1,5 +1,6 @@
-//! The state database: what Sisyphus last applied to each cluster, the push history, and the
-//! push lock, over sqlx on SQLite, PostgreSQL and MySQL/MariaDB (all first-class).
+//! The state database: what Sisyphus last applied to each cluster, the push history with what
+//! each push changed, pauses, the audit trail and the push lock, over sqlx on SQLite,
+//! PostgreSQL and MySQL/MariaDB (all first-class).
 //!
 //! In: a [`DatabaseUrl`]; [`RecordedObject`]s to record under a [`PushLock`]. Out:
 //! [`StateSnapshot`]s for diff, [`PushRow`]s for history. Touches only that database (an
@@ -34,14 +35,17 @@
 //! [`RecordedObject`]: sisyphus_core::state::RecordedObject
 //! [`StateSnapshot`]: sisyphus_core::state::StateSnapshot
 
+mod changes;
 mod error;
 mod history;
 mod lock;
+mod pauses;
 mod sql;
 mod store;
 mod time;
 mod url;
 
+pub use changes::{HistoryEntry, HistoryFilter, PushChange, ResourceMove};
 pub use error::{Cause, Error};
 pub use history::{Operation, Outcome, PushInfo, PushRow};
 pub use lock::{DEFAULT_LEASE, Holder, LockInfo, MIN_LEASE, PushLock};

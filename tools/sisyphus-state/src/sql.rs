@@ -34,6 +34,18 @@ const OBJECT_COLUMNS: [&str; 18] = [
 const PUSH_COLUMNS: &str = "id, operation, user_name, host, pid, started_at, finished_at, \
     inputs_hash, outcome, creates, updates, recreates, deletes, adopts, unchanged, message";
 
+/// The columns of `push_changes` a history listing reads, in the order
+/// `changes::summary_from_row` reads them; a full read adds [`CHANGE_DETAIL_COLUMNS`].
+pub(crate) const CHANGE_SUMMARY_COLUMNS: &str = "push_id, cluster, action, resource_kind, \
+    resource_folder, resource_name, config_before, binary_before, config_after, binary_after";
+/// The columns a full read of `push_changes` reads after the summary ones.
+pub(crate) const CHANGE_DETAIL_COLUMNS: &str = "api_group, api_version, kind, namespace, name, \
+    reasons, before_intent, after_intent";
+
+/// The columns of `pauses` that make a [`sisyphus_core::pause::Pause`].
+const PAUSE_COLUMNS: &str = "target, resource_kind, folder, resource_name, user_name, host, \
+    reason, paused_at";
+
 /// Every statement, rendered for one dialect.
 pub(crate) struct Sql {
     pub dialect: Dialect,
@@ -54,6 +66,18 @@ pub(crate) struct Sql {
     pub objects_of_push: String,
     pub pushes: String,
     pub generation: String,
+    /// One row of `push_changes` (20 placeholders: the summary, the detail and `object_id`).
+    pub insert_change: String,
+    /// Every change of one push, in the order written.
+    pub changes_of_push: String,
+    /// One history row by id.
+    pub push_by_id: String,
+    /// A finished audit row (`pause`, `resume`, ...) in one statement: its id back
+    /// (`RETURNING id` except on MySQL).
+    pub insert_audit: String,
+    pub upsert_pause: String,
+    pub delete_pause: String,
+    pub pauses: String,
     /// Whether `_sqlx_migrations` exists (one row with a count).
     pub migrations_table_exists: &'static str,
 }
@@ -91,6 +115,26 @@ impl Sql {
         let returning = match dialect {
             Dialect::MySql => "",
             Dialect::Sqlite | Dialect::Postgres => " RETURNING id",
+        };
+        let pause_updates: Vec<String> = [
+            "resource_kind",
+            "folder",
+            "resource_name",
+            "user_name",
+            "host",
+            "reason",
+            "paused_at",
+            "push_id",
+        ]
+        .iter()
+        .map(|column| match dialect {
+            Dialect::MySql => format!("{column} = VALUES({column})"),
+            Dialect::Sqlite | Dialect::Postgres => format!("{column} = excluded.{column}"),
+        })
+        .collect();
+        let pause_conflict = match dialect {
+            Dialect::MySql => "ON DUPLICATE KEY UPDATE",
+            Dialect::Sqlite | Dialect::Postgres => "ON CONFLICT (target) DO UPDATE SET",
         };
         Sql {
             dialect,
@@ -146,6 +190,30 @@ impl Sql {
                 "SELECT {PUSH_COLUMNS} FROM pushes ORDER BY id DESC LIMIT ?"
             )),
             generation: r("SELECT generation FROM locks WHERE name = 'push'"),
+            insert_change: r(&format!(
+                "INSERT INTO push_changes ({CHANGE_SUMMARY_COLUMNS}, {CHANGE_DETAIL_COLUMNS}, \
+                 object_id, recorded_at) VALUES ({}, {{now}})",
+                vec!["?"; 19].join(", ")
+            )),
+            changes_of_push: r(&format!(
+                "SELECT {CHANGE_SUMMARY_COLUMNS}, {CHANGE_DETAIL_COLUMNS} FROM push_changes \
+                 WHERE push_id = ? ORDER BY id"
+            )),
+            push_by_id: r(&format!("SELECT {PUSH_COLUMNS} FROM pushes WHERE id = ?")),
+            insert_audit: r(&format!(
+                "INSERT INTO pushes (operation, user_name, host, pid, started_at, finished_at, \
+                 outcome, message) VALUES (?, ?, ?, ?, {{now}}, {{now}}, 'succeeded', ?)\
+                 {returning}"
+            )),
+            upsert_pause: r(&format!(
+                "INSERT INTO pauses ({PAUSE_COLUMNS}, push_id) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, {{now}}, ?) {pause_conflict} {}",
+                pause_updates.join(", ")
+            )),
+            delete_pause: r("DELETE FROM pauses WHERE target = ?"),
+            pauses: r(&format!(
+                "SELECT {PAUSE_COLUMNS} FROM pauses ORDER BY target"
+            )),
             migrations_table_exists: match dialect {
                 Dialect::Sqlite => {
                     "SELECT COUNT(*) FROM sqlite_master \
@@ -179,6 +247,84 @@ pub(crate) fn snapshot(dialect: Dialect, clusters: Option<usize>) -> String {
             "SELECT l.generation AS generation, {} FROM locks l LEFT JOIN objects o ON {on} \
              WHERE l.name = 'push'",
             columns.join(", ")
+        ),
+    )
+}
+
+/// What a history listing asks for: the operations to list (`None`: every one, the audit
+/// trail), and whether it is limited to pushes that changed objects of one cluster and of one
+/// resource.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct HistoryShape {
+    pub pushes_only: bool,
+    pub cluster: bool,
+    pub resource: bool,
+}
+
+impl HistoryShape {
+    /// The conditions on `push_changes c` (placeholders: cluster, then kind, folder, name).
+    fn change_conditions(self) -> String {
+        let mut conditions = String::new();
+        if self.cluster {
+            conditions.push_str(" AND c.cluster = ?");
+        }
+        if self.resource {
+            conditions.push_str(
+                " AND c.resource_kind = ? AND c.resource_folder = ? AND c.resource_name = ?",
+            );
+        }
+        conditions
+    }
+}
+
+/// The newest history rows of `shape` (placeholders: the change conditions, then the limit).
+pub(crate) fn history(dialect: Dialect, shape: HistoryShape) -> String {
+    let mut conditions = Vec::new();
+    if shape.pushes_only {
+        let words: Vec<String> = crate::Operation::PUSHES
+            .iter()
+            .map(|o| format!("'{}'", o.as_str()))
+            .collect();
+        conditions.push(format!("p.operation IN ({})", words.join(", ")));
+    }
+    if shape.cluster || shape.resource {
+        conditions.push(format!(
+            "EXISTS (SELECT 1 FROM push_changes c WHERE c.push_id = p.id{})",
+            shape.change_conditions()
+        ));
+    }
+    let filter = if conditions.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", conditions.join(" AND "))
+    };
+    let columns: Vec<String> = PUSH_COLUMNS
+        .split(", ")
+        .map(|c| format!("p.{}", c.trim()))
+        .collect();
+    render(
+        dialect,
+        &format!(
+            "SELECT {} FROM pushes p{filter} ORDER BY p.id DESC LIMIT ?",
+            columns.join(", ")
+        ),
+    )
+}
+
+/// The change summaries of the pushes `first..=last` (placeholders: first, last, then the
+/// change conditions), in push and write order.
+pub(crate) fn history_changes(dialect: Dialect, shape: HistoryShape) -> String {
+    let columns: Vec<String> = CHANGE_SUMMARY_COLUMNS
+        .split(',')
+        .map(|c| format!("c.{}", c.trim()))
+        .collect();
+    render(
+        dialect,
+        &format!(
+            "SELECT {} FROM push_changes c WHERE c.push_id >= ? AND c.push_id <= ?{} \
+             ORDER BY c.push_id, c.id",
+            columns.join(", "),
+            shape.change_conditions()
         ),
     )
 }
@@ -236,5 +382,23 @@ mod tests {
                 .contains("cluster = VALUES(cluster)")
         );
         assert!(snapshot(Dialect::Postgres, Some(2)).contains("IN ($1, $2)"));
+        assert!(pg.insert_change.contains("$19"), "{}", pg.insert_change);
+        assert!(!pg.insert_change.contains("$20"), "{}", pg.insert_change);
+        let all = HistoryShape {
+            pushes_only: true,
+            cluster: true,
+            resource: true,
+        };
+        let text = history(Dialect::Postgres, all);
+        assert!(
+            text.contains("p.operation IN ('push', 'rollback')"),
+            "{text}"
+        );
+        assert!(
+            text.contains("c.resource_name = $4") && text.contains("LIMIT $5"),
+            "{text}"
+        );
+        let text = history_changes(Dialect::Postgres, all);
+        assert!(text.contains("c.push_id <= $2") && text.contains("c.resource_name = $6"));
     }
 }

@@ -22,6 +22,7 @@ use sqlx::sqlite::{
 };
 use sqlx::{AssertSqlSafe, ColumnIndex, ConnectOptions, Connection as _, Decode, Row, Type};
 
+use crate::changes::{PushChange, insert_change};
 use crate::error::{Cause, Error};
 use crate::history::{Operation, Outcome, PushInfo, PushRow};
 use crate::lock::PushLock;
@@ -82,6 +83,7 @@ macro_rules! fenced_transaction {
         tx
     }};
 }
+pub(crate) use fenced_transaction;
 
 /// The state database. Cheap to clone (one shared pool).
 #[derive(Clone)]
@@ -385,16 +387,35 @@ impl Store {
     /// [`secret::masked`]: masking must change nothing), [`Error::AppliedNotJson`],
     /// [`Error::LockLost`], [`Error::Query`].
     pub async fn record(&self, lock: &PushLock, object: &RecordedObject) -> Result<(), Error> {
+        self.write_object(lock, object, None).await
+    }
+
+    /// [`Store::record`], and in the same transaction the history's row of what the push
+    /// changed (`change`): an object is never recorded without its change, nor the reverse.
+    ///
+    /// # Errors
+    ///
+    /// As [`Store::record`]; [`Error::UnmaskedSecret`] also for a change whose intents hold a
+    /// Secret value.
+    pub async fn record_change(
+        &self,
+        lock: &PushLock,
+        object: &RecordedObject,
+        change: &PushChange,
+    ) -> Result<(), Error> {
+        self.write_object(lock, object, Some(change)).await
+    }
+
+    async fn write_object(
+        &self,
+        lock: &PushLock,
+        object: &RecordedObject,
+        change: Option<&PushChange>,
+    ) -> Result<(), Error> {
         let id = ObjectId::of(&object.key);
-        let applied: serde_json::Value =
-            serde_json::from_str(&object.applied).map_err(|source| Error::AppliedNotJson {
-                object: Box::new(id.clone()),
-                source,
-            })?;
-        if secret::masked(&applied) != applied {
-            return Err(Error::UnmaskedSecret {
-                object: Box::new(id),
-            });
+        check_masked(&id, &object.applied)?;
+        if let Some(change) = change {
+            check_change(change, Some(&object.applied))?;
         }
         lock.check()?;
         let sql = self.inner.sql;
@@ -427,6 +448,9 @@ impl Store {
                 .execute(&mut *tx)
                 .await
                 .map_err(query_error(operation.clone()))?;
+            if let Some(change) = change {
+                insert_change!(tx, sql, change, operation);
+            }
             tx.commit().await.map_err(query_error(operation))?;
         });
         Ok(())
@@ -439,6 +463,32 @@ impl Store {
     ///
     /// [`Error::LockLost`], [`Error::Query`].
     pub async fn remove(&self, lock: &PushLock, id: &ObjectId) -> Result<bool, Error> {
+        self.forget_object(lock, id, None).await
+    }
+
+    /// [`Store::remove`], and in the same transaction the history's row of what the push
+    /// changed (`change`, a delete).
+    ///
+    /// # Errors
+    ///
+    /// As [`Store::remove`]; [`Error::UnmaskedSecret`] for a change whose intents hold a
+    /// Secret value.
+    pub async fn remove_change(
+        &self,
+        lock: &PushLock,
+        id: &ObjectId,
+        change: &PushChange,
+    ) -> Result<bool, Error> {
+        check_change(change, None)?;
+        self.forget_object(lock, id, Some(change)).await
+    }
+
+    async fn forget_object(
+        &self,
+        lock: &PushLock,
+        id: &ObjectId,
+        change: Option<&PushChange>,
+    ) -> Result<bool, Error> {
         lock.check()?;
         let sql = self.inner.sql;
         let hash = id.hash();
@@ -451,6 +501,9 @@ impl Store {
                 .await
                 .map_err(query_error(operation.clone()))?
                 .rows_affected();
+            if let Some(change) = change {
+                insert_change!(tx, sql, change, operation);
+            }
             tx.commit().await.map_err(query_error(operation))?;
             removed
         });
@@ -505,6 +558,36 @@ impl Store {
             _ => Err(lock.lost()),
         }
     }
+}
+
+/// Refuses `applied` (JSON text bound for the database) unless it is JSON that
+/// [`secret::masked`] leaves unchanged: no Secret value, no last-applied annotation.
+fn check_masked(id: &ObjectId, applied: &str) -> Result<(), Error> {
+    let value: serde_json::Value =
+        serde_json::from_str(applied).map_err(|source| Error::AppliedNotJson {
+            object: Box::new(id.clone()),
+            source,
+        })?;
+    if secret::masked(&value) != value {
+        return Err(Error::UnmaskedSecret {
+            object: Box::new(id.clone()),
+        });
+    }
+    Ok(())
+}
+
+/// [`check_masked`] for both intents of `change` (`checked`: one already checked).
+fn check_change(change: &PushChange, checked: Option<&str>) -> Result<(), Error> {
+    let id = ObjectId::of(&change.key);
+    for intent in [&change.before_intent, &change.after_intent]
+        .into_iter()
+        .flatten()
+    {
+        if Some(intent.as_str()) != checked {
+            check_masked(&id, intent)?;
+        }
+    }
+    Ok(())
 }
 
 /// The newest version of `migrator`.
@@ -729,7 +812,7 @@ where
     })
 }
 
-fn resource_kind(word: &str) -> Option<ResourceKind> {
+pub(crate) fn resource_kind(word: &str) -> Option<ResourceKind> {
     [
         ResourceKind::Deployment,
         ResourceKind::CronJob,
@@ -740,7 +823,7 @@ fn resource_kind(word: &str) -> Option<ResourceKind> {
 }
 
 /// A [`PushRow`] from the columns of `sql::PUSH_COLUMNS`.
-fn push_from_row<R>(row: &R) -> Result<PushRow, Error>
+pub(crate) fn push_from_row<R>(row: &R) -> Result<PushRow, Error>
 where
     R: Row,
     usize: ColumnIndex<R>,

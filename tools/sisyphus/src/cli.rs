@@ -76,6 +76,26 @@ pub enum Command {
     Import(commands::import::Args),
     /// Break the push lock, whoever holds it (recorded in the history).
     Unlock(commands::unlock::Args),
+    /// List the pushes: who, when, how it ended, and what each resource moved between.
+    ///
+    /// Newest first: outcome, plan inputs hash, counts, and per resource the clusters it
+    /// changed in and the config and binary images before and after. `--audit` lists every
+    /// operation that changed the state instead (push, import, forget, refresh, unlock, pause,
+    /// resume). `history show PUSH` prints the change set a push made, Secret values masked
+    /// (they were never stored).
+    History(commands::history::Args),
+    /// Leave resources exactly as they are in every cluster until `sisyphus resume`.
+    ///
+    /// A paused resource (or every resource of a paused namespace) is not updated, not
+    /// recreated and not deleted, even when removed from the files; `diff` and `push` list what
+    /// they skipped and who paused it, when and why. Taken under the push lock and recorded in
+    /// the history. Pausing what neither the files (`--monitor-directory`) nor the state
+    /// database know is an error.
+    Pause(commands::pause::Args),
+    /// End pauses: the next push makes the changes they held back.
+    Resume(commands::resume::Args),
+    /// Show who holds the push lock, what is paused, and the last push.
+    Status(commands::status::Args),
 }
 
 /// `sisyphus app ...`: local development runs.

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use anyhow::{Context as _, bail};
 use sisyphus_core::change::ChangeSet;
 use sisyphus_core::live::LiveObjects;
+use sisyphus_core::pause::Skipped;
 use sisyphus_core::production::{Plan, ResourceSpec};
 use sisyphus_diff::DiffInput;
 use sisyphus_render::{RenderInput, Rendered};
@@ -244,10 +245,13 @@ pub struct Diffed {
     pub generation: i64,
     /// What the run covers.
     pub scope: Scope,
+    /// The changes left out because their resource or namespace is paused.
+    pub skipped: Vec<Skipped>,
 }
 
 /// Diff stage: the rendered objects against the state database (and, for objects it does not
-/// track, one list per cluster, kind and namespace to find those that exist already).
+/// track, one list per cluster, kind and namespace to find those that exist already); the
+/// changes of paused resources and namespaces are moved to [`Diffed::skipped`].
 ///
 /// # Errors
 ///
@@ -296,16 +300,18 @@ pub async fn diff(
                 Problems::new(errors, shown, outcome)
             })?
     };
-    let changes = sisyphus_diff::diff(DiffInput {
+    let mut changes = sisyphus_diff::diff(DiffInput {
         desired,
         state: &snapshot,
         live: &live,
         clusters: &scope.clusters,
     });
+    let skipped = sisyphus_diff::skip_paused(&mut changes, &store.pauses().await?);
     Ok(Diffed {
         changes,
         generation,
         scope,
+        skipped,
     })
 }
 

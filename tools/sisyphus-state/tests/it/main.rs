@@ -11,6 +11,8 @@
 
 /// Fixtures: databases per dialect, raw SQL access, object builders.
 mod common;
+/// What each push changed, the history per resource, pauses, the audit trail.
+mod history;
 /// The push lock: refusal with holder info, heartbeat, takeover, races, lost leases, unlock.
 mod lock;
 /// Recorded objects and history: round trips, upserts, removal, generation, push rows.
@@ -76,4 +78,8 @@ on_every_dialect!(
     lock::too_short_a_lease_is_refused,
     secrets::unmasked_secrets_are_refused,
     secrets::no_secret_value_in_any_column,
+    history::history_lists_what_each_resource_moved_between,
+    history::a_change_with_a_secret_value_is_refused_and_writes_nothing,
+    history::pauses_are_recorded_with_their_audit_rows,
+    history::every_operation_round_trips,
 );

@@ -121,6 +121,26 @@ pub struct RunArgs {
     pub output: Output,
 }
 
+/// `text` or `json` output of a listing (history, status).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// For people.
+    Text,
+    /// For programs (schema in docs/state.md); no secret value ever.
+    Json,
+}
+
+/// Print `value` as pretty JSON on stdout.
+///
+/// # Errors
+///
+/// stdout is closed.
+pub fn print_json(value: &serde_json::Value) -> anyhow::Result<()> {
+    let mut text = serde_json::to_string_pretty(value)?;
+    text.push('\n');
+    crate::printer::stdout(&text)
+}
+
 /// A duration as people write it: `90s`, `15m`, `1h30m`, `500ms` (a bare number is seconds).
 ///
 /// # Errors

@@ -44,20 +44,12 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitStatus> {
     } else {
         None
     };
-    match (&drift, args.run.output) {
-        (Some(drift), Output::Json) => {
-            let mut value = views::changes::json(changes);
-            value["live"] = crate::live::json(drift);
-            let mut text = serde_json::to_string_pretty(&value)?;
-            text.push('\n');
-            crate::printer::stdout(&text)?;
-        }
-        (Some(drift), Output::Text) => {
-            show(changes, Output::Text)?;
-            crate::printer::stdout(&crate::live::text(drift))?;
-        }
-        (None, output) => show(changes, output)?,
-    }
+    show(
+        changes,
+        &prepared.diffed.skipped,
+        drift.as_deref(),
+        args.run.output,
+    )?;
     ctx.block_on(async {
         if let Some(file) = &args.out {
             crate::saved::save(
@@ -85,16 +77,35 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitStatus> {
     )
 }
 
-/// Print the change set on stdout in the chosen view.
+/// Print the change set, what pauses left out of it and (with `--live`) the drift, on stdout
+/// in the chosen view.
 ///
 /// # Errors
 ///
 /// stdout is closed.
-pub fn show(changes: &sisyphus_core::change::ChangeSet, output: Output) -> anyhow::Result<()> {
+pub fn show(
+    changes: &sisyphus_core::change::ChangeSet,
+    skipped: &[sisyphus_core::pause::Skipped],
+    drift: Option<&[crate::live::Drift]>,
+    output: Output,
+) -> anyhow::Result<()> {
     let text = match output {
-        Output::Text => views::changes::text(changes, crate::printer::color_stdout()),
+        Output::Text => {
+            let color = crate::printer::color_stdout();
+            let mut text = views::changes::text(changes, color);
+            text.push_str(&views::skipped::text(skipped, color));
+            if let Some(drift) = drift {
+                text.push_str(&crate::live::text(drift));
+            }
+            text
+        }
         Output::Json => {
-            let mut text = serde_json::to_string_pretty(&views::changes::json(changes))?;
+            let mut value = views::changes::json(changes);
+            value["skipped"] = views::skipped::json(skipped);
+            if let Some(drift) = drift {
+                value["live"] = crate::live::json(drift);
+            }
+            let mut text = serde_json::to_string_pretty(&value)?;
             text.push('\n');
             text
         }

@@ -5,13 +5,17 @@ pub mod app_run_image;
 pub mod args;
 pub mod diff;
 pub mod forget;
+pub mod history;
 pub mod image;
 pub mod import;
 pub mod local_run;
+pub mod pause;
 pub mod plan;
 pub mod push;
 pub mod refresh;
 pub mod render;
+pub mod resume;
+pub mod status;
 pub mod unlock;
 
 use crate::ExitStatus;
@@ -35,5 +39,9 @@ pub fn dispatch(ctx: &crate::context::Context, cli: Cli) -> anyhow::Result<ExitS
         Command::Forget(args) => forget::run(ctx, args),
         Command::Import(args) => import::run(ctx, args),
         Command::Unlock(args) => unlock::run(ctx, args),
+        Command::History(args) => history::run(ctx, args),
+        Command::Pause(args) => pause::run(ctx, args),
+        Command::Resume(args) => resume::run(ctx, args),
+        Command::Status(args) => status::run(ctx, args),
     }
 }

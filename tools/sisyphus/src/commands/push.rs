@@ -50,7 +50,12 @@ pub struct Args {
 /// refused, the lock held by another push, or the state database failing.
 pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitStatus> {
     let prepared = pipeline::prepare(ctx, &args.run, OUTCOME)?;
-    crate::commands::diff::show(&prepared.diffed.changes, args.run.output)?;
+    crate::commands::diff::show(
+        &prepared.diffed.changes,
+        &prepared.diffed.skipped,
+        None,
+        args.run.output,
+    )?;
     if !prepared.diffed.changes.has_changes() {
         crate::printer::status("nothing to do: the clusters already have what the files say")?;
         return Ok(ExitStatus::Success);

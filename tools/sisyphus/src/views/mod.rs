@@ -2,6 +2,9 @@
 //! anything. Every object a view shows has gone through `sisyphus_core::secret::masked`.
 
 pub mod changes;
+pub mod history;
 pub mod objects;
 pub mod problems;
 pub mod progress;
+pub mod skipped;
+pub mod status;

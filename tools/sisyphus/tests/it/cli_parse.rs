@@ -106,3 +106,89 @@ fn push_needs_a_tag_and_repeats_flags() {
     assert_eq!(args.registry.insecure_registry, ["h:5000"]);
     assert!(args.quiet);
 }
+
+#[test]
+fn history_flags_subcommand_and_conflicts() {
+    use sisyphus::commands::history::Command as HistoryCommand;
+    let Command::History(args) = parse(&["history"]).expect("parses").command else {
+        panic!("expected history");
+    };
+    assert!(args.command.is_none());
+    assert_eq!(args.list.limit, 20);
+    assert!(!args.list.audit && args.list.resource.is_none() && args.list.cluster.is_none());
+    let Command::History(args) = parse(&[
+        "history",
+        "--resource",
+        "Deployment/web/echo",
+        "--cluster",
+        "east",
+        "--limit",
+        "5",
+        "--output",
+        "json",
+    ])
+    .expect("parses")
+    .command
+    else {
+        panic!("expected history");
+    };
+    assert_eq!(args.list.resource.as_deref(), Some("Deployment/web/echo"));
+    assert_eq!(args.list.limit, 5);
+    let Command::History(args) = parse(&["history", "show", "7"]).expect("parses").command else {
+        panic!("expected history show");
+    };
+    let Some(HistoryCommand::Show(show)) = args.command else {
+        panic!("expected show");
+    };
+    assert_eq!(show.push, 7);
+    for bad in [
+        &["history", "--audit", "--resource", "Deployment/a/b"][..],
+        &["history", "--audit", "--cluster", "east"],
+        &["history", "--limit", "0"],
+        &["history", "show", "seven"],
+        &["history", "show"],
+    ] {
+        assert!(parse(bad).is_err(), "{bad:?} parsed");
+    }
+}
+
+#[test]
+fn pause_and_resume_take_resources_and_namespaces() {
+    let Command::Pause(args) = parse(&[
+        "pause",
+        "Deployment/web/echo",
+        "cronjob/web/nightly",
+        "--namespace",
+        "api",
+        "--reason",
+        "incident 42",
+        "--monitor-directory",
+        "prod",
+    ])
+    .expect("parses")
+    .command
+    else {
+        panic!("expected pause");
+    };
+    assert_eq!(args.targets.resources.len(), 2);
+    assert_eq!(args.targets.namespaces, ["api"]);
+    assert_eq!(args.reason.as_deref(), Some("incident 42"));
+    assert!(parse(&["pause", "--monitor-directory", "a", "--plan", "b"]).is_err());
+    let Command::Resume(args) = parse(&["resume", "--namespace", "api"])
+        .expect("parses")
+        .command
+    else {
+        panic!("expected resume");
+    };
+    assert_eq!(args.targets.namespaces, ["api"]);
+    assert!(
+        parse(&["resume", "--reason", "x"]).is_err(),
+        "resume takes no reason"
+    );
+    assert!(matches!(
+        parse(&["status", "--output", "json"])
+            .expect("parses")
+            .command,
+        Command::Status(_)
+    ));
+}

@@ -33,6 +33,11 @@ fn every_command_has_reviewed_help() {
         &["forget"],
         &["import"],
         &["unlock"],
+        &["history"],
+        &["history", "show"],
+        &["pause"],
+        &["resume"],
+        &["status"],
     ] {
         let name = if args.is_empty() {
             "sisyphus".to_owned()

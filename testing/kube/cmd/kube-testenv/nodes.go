@@ -20,13 +20,14 @@ const (
 )
 
 // fakeNode is the Node object of a KWOK node: untainted, so any pod may be scheduled to it,
-// with room for a dozen pods asking for 16 CPUs and 8 GiB (the example's requests). KWOK's
+// with room for a dozen pods asking for 16 CPUs and 8 GiB (the example's requests) and for
+// 1,000 pods each (bench-push --rollout runs 1,000 per cluster). KWOK's
 // node-initialize stage fills in conditions, addresses and node info.
 func fakeNode(name string) *corev1.Node {
 	capacity := corev1.ResourceList{
 		corev1.ResourceCPU:    resource.MustParse("256"),
 		corev1.ResourceMemory: resource.MustParse("1Ti"),
-		corev1.ResourcePods:   resource.MustParse("110"),
+		corev1.ResourcePods:   resource.MustParse("1000"),
 	}
 	return &corev1.Node{
 		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Node"},

@@ -7,6 +7,8 @@
 //!
 //! - `str.join`, `str.replace`, `str.format`: the result's length, computed from the arguments;
 //! - `str.split`, `str.rsplit`, `str.splitlines`: the number of pieces;
+//! - `str.elems`, `str.codepoints`, `str.elem_ords`, `str.codepoint_ords`: one element per
+//!   character;
 //! - `list.extend`, `dict.update`, `+=`: the length after growing; `-=`: the bits of an int.
 //!
 //! Other methods produce at most about three times their receiver (`upper()` of some
@@ -28,13 +30,17 @@ use crate::guard::{
 };
 
 /// The attribute names whose reads are rewritten (whatever the receiver turns out to be).
-pub(crate) const GUARDED: [&str; 8] = [
+pub(crate) const GUARDED: [&str; 12] = [
     "join",
     "replace",
     "format",
     "split",
     "rsplit",
     "splitlines",
+    "elems",
+    "codepoints",
+    "elem_ords",
+    "codepoint_ords",
     "extend",
     "update",
 ];
@@ -42,9 +48,8 @@ pub(crate) const GUARDED: [&str; 8] = [
 /// Whether `recv.name` is a method checked here.
 fn is_checked(recv: Value, name: &str) -> bool {
     match name {
-        "join" | "replace" | "format" | "split" | "rsplit" | "splitlines" => {
-            recv.unpack_str().is_some()
-        }
+        "join" | "replace" | "format" | "split" | "rsplit" | "splitlines" | "elems"
+        | "codepoints" | "elem_ords" | "codepoint_ords" => recv.unpack_str().is_some(),
         "extend" => ListRef::from_value(recv).is_some(),
         "update" => DictRef::from_value(recv).is_some(),
         _ => false,
@@ -146,6 +151,11 @@ fn check<'v>(
                 string_within(name, total)?;
             }
             "format" => string_within(name, format_len(this, pos, named))?,
+            // Iterables of one element per character: `list(s.elems())` of a 16 MiB string
+            // would be 16,000,000 elements built in one native call.
+            "elems" | "codepoints" | "elem_ords" | "codepoint_ords" => {
+                list_within(name, this.chars().count() as u128)?;
+            }
             "split" | "rsplit" => {
                 let pieces = match pos.first().and_then(|v| v.unpack_str()) {
                     Some(sep) if !sep.is_empty() => this.matches(sep).count(),

@@ -44,8 +44,8 @@ pub(crate) const NESTED_TOO_DEEPLY: &str = "value nested too deeply";
 /// How the error of a too long `range()` starts.
 pub(crate) const RANGE_TOO_LONG: &str = "`range()`: expected at most";
 
-/// Most elements a `range()` may have.
-pub(crate) const MAX_RANGE_LEN: i64 = 10_000_000;
+/// Most elements a `range()` may have (as many as a list, [`crate::guard::MAX_LIST_LEN`]).
+pub(crate) const MAX_RANGE_LEN: i64 = 1_000_000;
 
 thread_local! {
     /// Whether this thread was started by [`with_eval_stack`].

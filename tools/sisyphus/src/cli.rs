@@ -58,7 +58,9 @@ pub enum Command {
     /// kinds, a server-side dry-run of every object), asks (`--yes` skips), takes the push
     /// lock, applies with server-side apply (field manager `sisyphus`) in dependency order and
     /// records each object as the API server accepts it. Secrets are created once and then
-    /// only get keys they lack: a value in a cluster is never overwritten.
+    /// only get keys they lack: a value in a cluster is never overwritten. Then it waits until
+    /// what it changed has rolled out (`--no-wait` skips, `--timeout` bounds it) and names
+    /// whatever did not get there.
     Push(commands::push::Args),
     /// Read every tracked object from its cluster and record what changed behind Sisyphus's
     /// back.

@@ -16,8 +16,9 @@ pub struct SourceArgs {
     /// `sisyphus_environment`), instead of a folder.
     #[arg(long, value_name = "FILE")]
     pub plan: Option<PathBuf>,
-    /// A change set saved by `sisyphus diff --out`: exactly its changes, from its plan and
-    /// pinned digests (no tag resolved again), refused when anything moved since.
+    /// `diff` and `push`: a change set saved by `sisyphus diff --out`, exactly its changes,
+    /// from its plan and pinned digests (no tag resolved again), refused when anything moved
+    /// since.
     #[arg(long, value_name = "FILE")]
     pub changes: Option<PathBuf>,
 }

@@ -45,6 +45,12 @@ pub struct Args {
 /// Problems of load, resolve or render; the database, the lock, a cluster or a list failing.
 pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitStatus> {
     let source = args.run.source.source();
+    if let pipeline::Source::Changes(_) = source {
+        anyhow::bail!(
+            "import reads a production folder (--monitor-directory) or a plan file (--plan), \
+             not a saved change set (--changes), which only `diff` and `push` apply"
+        );
+    }
     let shown = source.shown();
     let mut plan = pipeline::load(&source, OUTCOME)?;
     pipeline::restrict_to_clusters(&mut plan, &args.run.clusters.clusters)?;

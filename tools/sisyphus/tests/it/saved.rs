@@ -192,6 +192,23 @@ fn a_change_set_from_another_database_or_a_plan_file_is_refused() {
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("not a saved change set"), "{stderr}");
 
+    // `import` takes no change set.
+    let out = g
+        .command("import")
+        .arg("--changes")
+        .arg(&file)
+        .args(["--database-url", &g.url])
+        .arg("--kubeconfig")
+        .arg(&g.kubeconfig)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("not a saved change set (--changes)"),
+        "{stderr}"
+    );
+
     // The scope is the saved one.
     let out = g
         .command("push")

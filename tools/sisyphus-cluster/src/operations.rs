@@ -118,6 +118,19 @@ impl Cluster {
         Ok(())
     }
 
+    /// Whether the cached discovery (none yet: no) serves `group`/`version`/`kind`.
+    async fn cached_has_kind(&self, group: &str, version: &str, kind: &str) -> bool {
+        let cache = self.inner.discovery.lock().await;
+        cache.as_ref().is_some_and(|discovery| {
+            discovery.get(group).is_some_and(|api_group| {
+                api_group
+                    .versioned_resources(version)
+                    .iter()
+                    .any(|(resource, _)| resource.kind == kind)
+            })
+        })
+    }
+
     /// The cached discovery, run on first use. Concurrent first callers wait for one run.
     pub(crate) async fn discovery(&self) -> Result<Arc<Discovery>, Error> {
         let mut cache = self.inner.discovery.lock().await;
@@ -462,7 +475,7 @@ impl Cluster {
     }
 
     /// Waits up to `timeout` for CustomResourceDefinition `name` to have condition
-    /// `Established` true, then refreshes discovery so its kind is known.
+    /// `Established` true and its kind to be in discovery (refreshed until it is).
     ///
     /// # Errors
     ///
@@ -481,8 +494,19 @@ impl Cluster {
                 .get(name)
                 .await
                 .map_err(|source| request_error("wait for", &what, None, source))?;
+            // Established, and served by discovery: the aggregated discovery document can lag
+            // the condition by a moment, so refresh until the kind is in it.
             if is_established(&crd.data) {
-                return self.refresh_discovery().await;
+                self.refresh_discovery().await?;
+                let served = match served_kind(&crd.data) {
+                    Some((group, version, kind)) => {
+                        self.cached_has_kind(&group, &version, &kind).await
+                    }
+                    None => true,
+                };
+                if served {
+                    return Ok(());
+                }
             }
             let now = Instant::now();
             if now >= deadline {
@@ -492,6 +516,24 @@ impl Cluster {
             pause = (pause * 2).min(POLL_MAX);
         }
     }
+}
+
+/// The group, first served version and kind a CRD defines, if it says.
+fn served_kind(data: &Value) -> Option<(String, String, String)> {
+    let text = |pointer: &str| {
+        data.pointer(pointer)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    let version = data
+        .pointer("/spec/versions")
+        .and_then(Value::as_array)?
+        .iter()
+        .find(|v| v.get("served").and_then(Value::as_bool) == Some(true))?
+        .get("name")?
+        .as_str()?
+        .to_owned();
+    Some((text("/spec/group")?, version, text("/spec/names/kind")?))
 }
 
 /// Whether a CRD's `status.conditions` has `Established` = `True`.

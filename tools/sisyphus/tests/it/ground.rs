@@ -289,7 +289,8 @@ impl Ground {
     }
 
     /// Every object of the kinds Sisyphus writes here, in this namespace of `context` (and
-    /// the Namespace itself): `Kind/name` → resourceVersion.
+    /// the Namespace itself): `Kind/name` → resourceVersion (for a Deployment: its generation,
+    /// labels and annotations).
     pub async fn versions(&self, context: &str) -> BTreeMap<String, String> {
         let client = self.client(context).await;
         let mut all = BTreeMap::new();
@@ -304,7 +305,24 @@ impl Ground {
         all.extend(list::<Secret>(&client, &self.ns).await);
         all.extend(list::<Service>(&client, &self.ns).await);
         all.extend(list::<ServiceAccount>(&client, &self.ns).await);
-        all.extend(list::<Deployment>(&client, &self.ns).await);
+        // A Deployment's status changes while its pods start (KWOK runs them), so what marks a
+        // write there is its generation, labels and annotations, not its resourceVersion.
+        let deployments: Api<Deployment> = Api::namespaced(client.clone(), &self.ns);
+        for d in deployments
+            .list(&ListParams::default())
+            .await
+            .expect("list")
+            .items
+        {
+            let meta = d.metadata;
+            all.insert(
+                format!("Deployment/{}", meta.name.clone().unwrap_or_default()),
+                format!(
+                    "generation {:?} labels {:?} annotations {:?}",
+                    meta.generation, meta.labels, meta.annotations
+                ),
+            );
+        }
         all.extend(list::<CronJob>(&client, &self.ns).await);
         all
     }

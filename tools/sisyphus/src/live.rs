@@ -67,16 +67,7 @@ pub async fn drift(
             namespace: k.namespace.clone(),
         })
         .collect();
-    let problems = |errors: Vec<String>| {
-        Problems::new(
-            errors
-                .into_iter()
-                .map(|e| format!("error: {e}\n"))
-                .collect(),
-            shown,
-            outcome,
-        )
-    };
+    let problems = |errors: Vec<String>| Problems::of_messages(errors, shown, outcome);
     let live = crate::context::list_live(&clusters, &scopes)
         .await
         .map_err(problems)?;

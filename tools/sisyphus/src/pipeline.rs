@@ -292,13 +292,7 @@ pub async fn diff(
         let connected = crate::context::connect(cluster_args, &names, shown, outcome).await?;
         crate::context::list_existing(&connected, &scopes)
             .await
-            .map_err(|errors| {
-                let errors = errors
-                    .into_iter()
-                    .map(|e| format!("error: {e}\n"))
-                    .collect();
-                Problems::new(errors, shown, outcome)
-            })?
+            .map_err(|errors| Problems::of_messages(errors, shown, outcome))?
     };
     let mut changes = sisyphus_diff::diff(DiffInput {
         desired,

@@ -76,14 +76,7 @@ async fn push(args: &Args, prepared: Prepared) -> anyhow::Result<ExitStatus> {
     let clusters = context::connect(&args.run.clusters, &written, &shown, OUTCOME).await?;
     sisyphus_apply::preflight(changes, &clusters, Preflight { adopt: args.adopt })
         .await
-        .map_err(|refused| {
-            let errors = refused
-                .0
-                .into_iter()
-                .map(|e| format!("error: {e}\n"))
-                .collect();
-            Problems::new(errors, &shown, OUTCOME)
-        })?;
+        .map_err(|refused| Problems::of_messages(refused.0, &shown, OUTCOME))?;
     let count = changes.writes().count();
     if !args.yes {
         consent(count, written.len())?;
@@ -228,12 +221,7 @@ fn summarize(
         crate::printer::status(&format!("kept {}: {}", kept.key, kept.why))?;
     }
     if report.errors.is_empty() && !waited.not_ready.is_empty() {
-        let errors = waited
-            .not_ready
-            .iter()
-            .map(|n| format!("error: {n}\n"))
-            .collect();
-        let mut problems = Problems::new(errors, shown, "the rollout failed");
+        let mut problems = Problems::of_messages(&waited.not_ready, shown, "the rollout failed");
         problems.footer = format!(
             "push {push_id} failed: everything was applied and recorded ({}), but {} object(s) \
              did not become ready{}",
@@ -258,12 +246,7 @@ fn summarize(
         ))?;
         return Ok(ExitStatus::Success);
     }
-    let errors = report
-        .errors
-        .iter()
-        .map(|e| format!("error: {e}\n"))
-        .collect();
-    let mut problems = Problems::new(errors, shown, "the push failed");
+    let mut problems = Problems::of_messages(&report.errors, shown, "the push failed");
     problems.footer = format!(
         "push {push_id} failed with {} error(s) ({}); what was applied is recorded, the next push \
          continues from there",

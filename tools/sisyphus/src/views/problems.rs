@@ -23,6 +23,20 @@ impl Problems {
         Problems { errors, footer }
     }
 
+    /// [`Problems::new`] of one `error: ...` entry per message (cluster, apply and rollout
+    /// failures, which carry no location of their own).
+    pub fn of_messages<T: std::fmt::Display>(
+        messages: impl IntoIterator<Item = T>,
+        dir: &str,
+        outcome: &str,
+    ) -> Problems {
+        let errors = messages
+            .into_iter()
+            .map(|m| format!("error: {m}\n"))
+            .collect();
+        Problems::new(errors, dir, outcome)
+    }
+
     /// Everything as printed on stderr.
     pub fn text(&self) -> String {
         let mut out = self.errors.concat().trim_end().to_owned();

@@ -8,6 +8,16 @@ use std::sync::Mutex;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use sisyphus_apply::Event;
 
+/// A bar of `total` steps for `cluster` in `bars`, drawn with `template`.
+fn cluster_bar(bars: &MultiProgress, cluster: &str, total: usize, template: &str) -> ProgressBar {
+    let bar = bars.add(ProgressBar::new(total as u64));
+    if let Ok(style) = ProgressStyle::with_template(template) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_prefix(cluster.to_owned());
+    bar
+}
+
 /// Progress of one push.
 pub struct Progress {
     bars: Option<MultiProgress>,
@@ -37,16 +47,12 @@ impl Progress {
         match event {
             Event::Start { cluster, total } => {
                 let bar = match &self.bars {
-                    Some(bars) => {
-                        let bar = bars.add(ProgressBar::new(total as u64));
-                        if let Ok(style) = ProgressStyle::with_template(
-                            "{prefix:>24} [{bar:30}] {pos}/{len} {msg}",
-                        ) {
-                            bar.set_style(style.progress_chars("=> "));
-                        }
-                        bar.set_prefix(cluster.to_owned());
-                        bar
-                    }
+                    Some(bars) => cluster_bar(
+                        bars,
+                        cluster,
+                        total,
+                        "{prefix:>24} [{bar:30}] {pos}/{len} {msg}",
+                    ),
                     None => {
                         let _ = crate::printer::status(&format!(
                             "applying {total} change(s) to cluster `{cluster}`"
@@ -125,16 +131,12 @@ impl WaitProgress {
         match event {
             WaitEvent::Start { cluster, total } => {
                 let bar = match &self.bars {
-                    Some(bars) => {
-                        let bar = bars.add(ProgressBar::new(total as u64));
-                        if let Ok(style) = ProgressStyle::with_template(
-                            "{prefix:>24} [{bar:30}] {pos}/{len} ready {wide_msg}",
-                        ) {
-                            bar.set_style(style.progress_chars("=> "));
-                        }
-                        bar.set_prefix(cluster.to_owned());
-                        bar
-                    }
+                    Some(bars) => cluster_bar(
+                        bars,
+                        cluster,
+                        total,
+                        "{prefix:>24} [{bar:30}] {pos}/{len} ready {wide_msg}",
+                    ),
                     None => {
                         let _ = crate::printer::status(&format!(
                             "waiting for {total} object(s) in cluster `{cluster}`"

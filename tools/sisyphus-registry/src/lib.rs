@@ -24,7 +24,7 @@ pub use error::Error;
 pub use http::{MAX_MANIFEST_BYTES, Timeouts};
 pub use pull::{cache_entry, pull_config_image};
 pub use push::{PushEvent, push_layout};
-pub use resolve::resolve;
+pub use resolve::{check, resolve};
 pub use sisyphus_oci::reference::{Reference, ReferenceError};
 pub use token::MAX_TOKEN_BYTES;
 

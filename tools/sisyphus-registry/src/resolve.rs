@@ -29,6 +29,31 @@ pub async fn resolve(client: &Client, reference: &Reference) -> Result<Digest, E
     if let Some(d) = &reference.digest {
         return Ok(d.clone());
     }
+    head_manifest(client, reference).await
+}
+
+/// Asks the registry whether `reference` still exists, with one HEAD request, a digest
+/// reference too (which [`resolve`] answers without asking): what a rollback checks before it
+/// goes back to an image by digest. Returns the manifest's digest; for a digest reference the
+/// registry must report that same digest.
+///
+/// # Errors
+///
+/// As [`resolve`]: [`Error::NotFound`] when the manifest is gone; [`Error::BadDigest`] when
+/// the registry reports another digest than the one asked for.
+pub async fn check(client: &Client, reference: &Reference) -> Result<Digest, Error> {
+    let found = head_manifest(client, reference).await?;
+    match &reference.digest {
+        Some(asked) if *asked != found => Err(Error::BadDigest {
+            reference: reference.to_string(),
+            found: found.to_string(),
+        }),
+        _ => Ok(found),
+    }
+}
+
+/// One HEAD of `reference`'s manifest (by tag or digest) within the client's overall deadline.
+async fn head_manifest(client: &Client, reference: &Reference) -> Result<Digest, Error> {
     let overall = client.timeouts().overall;
     match tokio::time::timeout(overall, resolve_here(client, reference)).await {
         Ok(result) => result,
@@ -88,7 +113,7 @@ async fn resolve_here(client: &Client, reference: &Reference) -> Result<Digest, 
         }
         Head::NoDigestHeader => {
             // A bounded GET and its hash (oci-client would read the body whole).
-            let path = format!("manifests/{}", target.tag().unwrap_or("latest"));
+            let path = format!("manifests/{}", manifest_name(&target));
             let body = fetch_bounded(
                 client,
                 reference,
@@ -107,6 +132,11 @@ async fn resolve_here(client: &Client, reference: &Reference) -> Result<Digest, 
         reference: shown.clone(),
         found,
     })
+}
+
+/// What the manifest URL names: the digest when there is one, else the tag (`latest`).
+fn manifest_name(target: &oci_client::Reference) -> &str {
+    target.digest().or_else(|| target.tag()).unwrap_or("latest")
 }
 
 /// The manifest media types a resolve accepts.
@@ -143,7 +173,7 @@ async fn head(
         "{scheme}://{}/v2/{}/manifests/{}",
         target.resolve_registry(),
         target.repository(),
-        target.tag().unwrap_or("latest")
+        manifest_name(target)
     );
     let mut request = http.head(&url).header("Accept", accept());
     if let Some(value) = authorization {

@@ -130,6 +130,24 @@ impl Registry {
         self.dir.path().join("storage")
     }
 
+    /// Deletes the manifest `digest` of `repository` (`team/app`) through the registry's API,
+    /// as an operator cleaning up old images would: tags and pulls by digest stop finding it.
+    /// Needs a registry without auth ([`Registry::start`]).
+    ///
+    /// # Panics
+    ///
+    /// When the registry does not answer `202 Accepted`.
+    pub fn delete_manifest(&self, repository: &str, digest: &str) {
+        let path = format!("/v2/{repository}/manifests/{digest}");
+        let status = crate::http::status(&self.host(), "DELETE", &path);
+        assert_eq!(
+            status,
+            Some(202),
+            "DELETE {path} on the test registry\n{}",
+            self.log()
+        );
+    }
+
     /// The registry's whole log (application log and access log).
     pub fn log(&self) -> String {
         self.process.log()

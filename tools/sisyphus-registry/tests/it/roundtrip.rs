@@ -1,7 +1,7 @@
 use std::sync::Mutex;
 
 use sisyphus_oci::spec::media_type;
-use sisyphus_registry::{PushEvent, pull_config_image, push_layout, resolve};
+use sisyphus_registry::{PushEvent, check, pull_config_image, push_layout, resolve};
 use sisyphus_test_support::registry::Registry;
 
 use crate::common::*;
@@ -163,4 +163,41 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
             std::fs::copy(e.path(), target).unwrap();
         }
     }
+}
+
+#[tokio::test]
+async fn check_asks_the_registry_even_for_a_digest_and_finds_a_deleted_manifest_gone() {
+    let registry = Registry::start();
+    let client = client();
+    let tmp = tmp();
+    let binary = binary_image(&path(&tmp, "bin"), "v1");
+    let digest = config_image(&path(&tmp, "c1"), &binary, "def main(ctx): pass\n");
+    let tag = reference(&format!("{}/team/app-config:prod", registry.host()));
+    push_layout(
+        &client,
+        &path(&tmp, "c1"),
+        std::slice::from_ref(&tag),
+        &no_progress(),
+    )
+    .await
+    .unwrap();
+    let by_digest = reference(&format!("{}/team/app-config@{digest}", registry.host()));
+    registry.reset_requests();
+    assert_eq!(check(&client, &by_digest).await.unwrap(), digest);
+    let asked = registry.requests();
+    assert!(
+        asked
+            .iter()
+            .any(|(method, path)| method == "HEAD" && path.ends_with(&digest.to_string())),
+        "one HEAD of the manifest by digest: {asked:?}"
+    );
+
+    registry.delete_manifest("team/app-config", &digest.to_string());
+    let gone = check(&client, &by_digest).await.unwrap_err();
+    assert!(
+        matches!(gone, sisyphus_registry::Error::NotFound { .. }),
+        "{gone:?}"
+    );
+    // resolve() still answers a digest reference without asking: that is why check exists.
+    assert_eq!(resolve(&client, &by_digest).await.unwrap(), digest);
 }

@@ -14,6 +14,7 @@ pub mod labels;
 pub mod live;
 pub mod names;
 pub mod pause;
+pub mod pin;
 pub mod plain;
 pub mod production;
 pub mod quantity;

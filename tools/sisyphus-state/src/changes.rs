@@ -43,6 +43,31 @@ pub struct PushChange {
 }
 
 impl PushChange {
+    /// The object as this change left it (`after_intent`, masked as stored), with its
+    /// resource and images; `None` for a delete.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::BadRow`] when the stored intent is not JSON (a database edited by hand).
+    pub fn desired(&self) -> Result<Option<DesiredObject>, Error> {
+        let key = &self.key;
+        let Some(text) = &self.after_intent else {
+            return Ok(None);
+        };
+        let object = serde_json::from_str(text).map_err(|e| Error::BadRow {
+            table: "push_changes",
+            id: format!("{} of push {}", ObjectId::of(key), self.push_id),
+            problem: format!("after_intent is not JSON: {e}"),
+        })?;
+        Ok(Some(DesiredObject {
+            object,
+            resource: self.resource.clone(),
+            location: None,
+            config: self.after.clone(),
+            secret: key.group.is_empty() && is_secret_kind(&key.version, &key.kind),
+        }))
+    }
+
     /// The change as diff would have shown it (with no source location), for the change set
     /// views: the recorded side from `before_intent`, the desired side from `after_intent`.
     /// Both are masked as stored; views mask again before showing.
@@ -52,23 +77,7 @@ impl PushChange {
     /// [`Error::BadRow`] when a stored intent is not JSON (a database edited by hand).
     pub fn change(&self) -> Result<Change, Error> {
         let key = &self.key;
-        let desired = match &self.after_intent {
-            None => None,
-            Some(text) => {
-                let object = serde_json::from_str(text).map_err(|e| Error::BadRow {
-                    table: "push_changes",
-                    id: format!("{} of push {}", ObjectId::of(key), self.push_id),
-                    problem: format!("after_intent is not JSON: {e}"),
-                })?;
-                Some(DesiredObject {
-                    object,
-                    resource: self.resource.clone(),
-                    location: None,
-                    config: self.after.clone(),
-                    secret: key.group.is_empty() && is_secret_kind(&key.version, &key.kind),
-                })
-            }
-        };
+        let desired = self.desired()?;
         let recorded = self.before_intent.as_ref().map(|text| RecordedObject {
             key: key.clone(),
             applied: text.clone(),
@@ -380,7 +389,7 @@ where
 }
 
 /// Reads a whole `push_changes` row (summary, then `sql::CHANGE_DETAIL_COLUMNS`).
-fn change_from_row<R>(row: &R) -> Result<PushChange, Error>
+pub(crate) fn change_from_row<R>(row: &R) -> Result<PushChange, Error>
 where
     R: Row,
     usize: ColumnIndex<R>,

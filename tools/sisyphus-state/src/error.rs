@@ -171,6 +171,12 @@ pub enum Error {
         /// The target, as `KIND/NAMESPACE/NAME` or `namespace/NAME`.
         target: String,
     },
+    /// `unpin` was given a resource that is not pinned; nothing was written.
+    #[error("`{target}` is not pinned; nothing was unpinned")]
+    NotPinned {
+        /// The resource, as `KIND/NAMESPACE/NAME`.
+        target: String,
+    },
     /// `finish` was given [`crate::Outcome::Running`].
     #[error("push {id} cannot finish as `running`")]
     FinishRunning {

@@ -1,5 +1,5 @@
 //! The push history and audit trail: one row per operation that changes the state (push,
-//! import, forget, refresh, unlock, pause, resume; rollback, pin and unpin once they exist),
+//! import, forget, refresh, unlock, pause, resume, rollback, pin, unpin),
 //! with who ran it, when, from which host and inputs, what it counted and how it ended.
 
 use std::collections::BTreeMap;
@@ -26,11 +26,11 @@ pub enum Operation {
     Pause,
     /// `sisyphus resume`.
     Resume,
-    /// `sisyphus rollback` (not written yet).
+    /// `sisyphus rollback`: a change set applied, like a push.
     Rollback,
-    /// `sisyphus pin` (not written yet).
+    /// A pin, written by `sisyphus rollback` once it applied.
     Pin,
-    /// `sisyphus unpin` (not written yet).
+    /// `sisyphus unpin`.
     Unpin,
 }
 

@@ -35,11 +35,13 @@
 //! [`RecordedObject`]: sisyphus_core::state::RecordedObject
 //! [`StateSnapshot`]: sisyphus_core::state::StateSnapshot
 
+mod audit;
 mod changes;
 mod error;
 mod history;
 mod lock;
 mod pauses;
+mod pins;
 mod sql;
 mod store;
 mod time;
@@ -49,6 +51,7 @@ pub use changes::{HistoryEntry, HistoryFilter, PushChange, ResourceMove};
 pub use error::{Cause, Error};
 pub use history::{Operation, Outcome, PushInfo, PushRow};
 pub use lock::{DEFAULT_LEASE, Holder, LockInfo, MIN_LEASE, PushLock};
+pub use pins::as_of;
 pub use store::Store;
 pub use time::Timestamp;
 pub use url::{DatabaseUrl, Dialect};

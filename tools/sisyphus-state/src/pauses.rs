@@ -2,100 +2,12 @@
 //! resume in one fenced transaction together with its audit row in `pushes`, so a failed one
 //! changes nothing.
 
-use sisyphus_core::pause::{Pause, PauseTarget};
-use sqlx::Row as _;
-
+use crate::audit::on_pool;
 use crate::error::Error;
 use crate::history::Operation;
 use crate::lock::PushLock;
-use crate::store::{
-    Columns as _, Pool, Store, fenced_transaction, query_error, resource_kind, with_pool,
-};
-
-/// Opens a fenced transaction on `$p`, inserts the audit row (`$operation`, `$message`) and
-/// binds its id to `$id` (`$returning`: whether the dialect returns it), runs `$body` with
-/// `$tx` and commits. Evaluates to the audit row's id.
-macro_rules! audited {
-    ($p:expr, $sql:expr, $lock:expr, $operation:expr, $message:expr, $what:expr,
-     $returning:tt, |$tx:ident, $id:ident| $body:block) => {{
-        let holder = $lock.holder();
-        let mut $tx = fenced_transaction!($p, $sql, $lock, $what);
-        let query = sqlx::query($sql.insert_audit.as_str())
-            .bind($operation.as_str())
-            .bind(holder.user.as_str())
-            .bind(holder.host.as_str())
-            .bind(i64::from(holder.pid))
-            .bind($message);
-        let $id: i64 = audited!(@id $returning, query, $tx, $what);
-        $body
-        $tx.commit().await.map_err(query_error($what.clone()))?;
-        $id
-    }};
-    (@id returning, $query:expr, $tx:ident, $what:expr) => {
-        $query
-            .fetch_one(&mut *$tx)
-            .await
-            .map_err(query_error($what.clone()))?
-            .try_get(0)
-            .map_err(query_error($what.clone()))?
-    };
-    (@id last_insert_id, $query:expr, $tx:ident, $what:expr) => {
-        i64::try_from(
-            $query
-                .execute(&mut *$tx)
-                .await
-                .map_err(query_error($what.clone()))?
-                .last_insert_id(),
-        )
-        .unwrap_or(i64::MAX)
-    };
-}
-
-/// Runs [`audited!`] on whichever pool `$store` has.
-macro_rules! on_pool {
-    ($store:expr, $lock:expr, $operation:expr, $message:expr, $what:expr,
-     |$tx:ident, $id:ident| $body:block) => {{
-        let sql = $store.sql();
-        match $store.pool() {
-            Pool::Sqlite(p) => {
-                audited!(
-                    p,
-                    sql,
-                    $lock,
-                    $operation,
-                    $message,
-                    $what,
-                    returning,
-                    |$tx, $id| $body
-                )
-            }
-            Pool::Postgres(p) => {
-                audited!(
-                    p,
-                    sql,
-                    $lock,
-                    $operation,
-                    $message,
-                    $what,
-                    returning,
-                    |$tx, $id| $body
-                )
-            }
-            Pool::MySql(p) => {
-                audited!(
-                    p,
-                    sql,
-                    $lock,
-                    $operation,
-                    $message,
-                    $what,
-                    last_insert_id,
-                    |$tx, $id| $body
-                )
-            }
-        }
-    }};
-}
+use crate::store::{Columns as _, Store, query_error, resource_kind, with_pool};
+use sisyphus_core::pause::{Pause, PauseTarget};
 
 impl Store {
     /// Every pause, sorted by target.

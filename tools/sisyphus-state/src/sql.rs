@@ -46,6 +46,10 @@ pub(crate) const CHANGE_DETAIL_COLUMNS: &str = "api_group, api_version, kind, na
 const PAUSE_COLUMNS: &str = "target, resource_kind, folder, resource_name, user_name, host, \
     reason, paused_at";
 
+/// The columns of `pins` that make a [`sisyphus_core::pin::Pin`].
+const PIN_COLUMNS: &str = "target, resource_kind, folder, resource_name, to_push, user_name, \
+    host, pinned_at, push_id";
+
 /// Every statement, rendered for one dialect.
 pub(crate) struct Sql {
     pub dialect: Dialect,
@@ -78,6 +82,11 @@ pub(crate) struct Sql {
     pub upsert_pause: String,
     pub delete_pause: String,
     pub pauses: String,
+    pub upsert_pin: String,
+    pub delete_pin: String,
+    pub pins: String,
+    /// Every change of one resource's objects, oldest first.
+    pub changes_of_resource: String,
     /// Whether `_sqlx_migrations` exists (one row with a count).
     pub migrations_table_exists: &'static str,
 }
@@ -136,6 +145,14 @@ impl Sql {
             Dialect::MySql => "ON DUPLICATE KEY UPDATE",
             Dialect::Sqlite | Dialect::Postgres => "ON CONFLICT (target) DO UPDATE SET",
         };
+        let pin_updates: Vec<String> = PIN_COLUMNS
+            .split(", ")
+            .skip(1)
+            .map(|column| match dialect {
+                Dialect::MySql => format!("{column} = VALUES({column})"),
+                Dialect::Sqlite | Dialect::Postgres => format!("{column} = excluded.{column}"),
+            })
+            .collect();
         Sql {
             dialect,
             fence: r("UPDATE locks SET generation = generation + 1 \
@@ -213,6 +230,18 @@ impl Sql {
             delete_pause: r("DELETE FROM pauses WHERE target = ?"),
             pauses: r(&format!(
                 "SELECT {PAUSE_COLUMNS} FROM pauses ORDER BY target"
+            )),
+            upsert_pin: r(&format!(
+                "INSERT INTO pins ({PIN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, {{now}}, ?) \
+                 {pause_conflict} {}",
+                pin_updates.join(", ")
+            )),
+            delete_pin: r("DELETE FROM pins WHERE target = ?"),
+            pins: r(&format!("SELECT {PIN_COLUMNS} FROM pins ORDER BY target")),
+            changes_of_resource: r(&format!(
+                "SELECT {CHANGE_SUMMARY_COLUMNS}, {CHANGE_DETAIL_COLUMNS} FROM push_changes \
+                 WHERE resource_kind = ? AND resource_folder = ? AND resource_name = ? \
+                 ORDER BY id"
             )),
             migrations_table_exists: match dialect {
                 Dialect::Sqlite => {

@@ -1,5 +1,5 @@
-//! What each push changed (push_changes), the history listing per resource, pauses and the
-//! audit trail, on every dialect.
+//! What each push changed (push_changes), the history listing per resource, pauses, pins and
+//! the audit trail, on every dialect.
 
 use std::collections::BTreeSet;
 
@@ -415,6 +415,110 @@ pub async fn pauses_are_recorded_with_their_audit_rows(db: &TestDb) {
     let error = store.pause(&lock, &[resource], None).await.unwrap_err();
     assert!(matches!(error, Error::LockLost), "{error:?}");
     assert!(store.pauses().await.unwrap().is_empty());
+    store.close().await;
+}
+
+pub async fn pins_hold_a_resource_at_its_objects_of_one_push(db: &TestDb) {
+    let store = db.open().await;
+    let lock = store.lock(&holder("alice"), DEFAULT_LEASE).await.unwrap();
+    // Push 1 creates echo in a and b; push 2 updates both; push 3 deletes it from b.
+    let (first, v1) = push_echo(&store, &lock, 1, &[]).await;
+    let (second, v2) = push_echo(&store, &lock, 2, &v1).await;
+    let third = store.begin(&lock, &info()).await.unwrap();
+    let gone = v2[1].clone();
+    store
+        .remove_change(
+            &lock,
+            &ObjectId::of(&gone.key),
+            &change_of(Action::Delete, Some(&gone), None, third),
+        )
+        .await
+        .unwrap();
+    store
+        .finish(&lock, third, Outcome::Succeeded, &Default::default(), None)
+        .await
+        .unwrap();
+
+    let changes = store.resource_changes(&echo()).await.unwrap();
+    let pushes: Vec<i64> = changes.iter().map(|c| c.push_id).collect();
+    assert_eq!(
+        pushes,
+        [first, first, second, second, third],
+        "oldest first"
+    );
+    let as_of = |push| -> Vec<(String, String)> {
+        sisyphus_state::as_of(&changes, push)
+            .iter()
+            .map(|c| (c.key.cluster.clone(), c.after_intent.clone().unwrap()))
+            .collect()
+    };
+    assert_eq!(
+        as_of(first),
+        [
+            ("a".to_owned(), v1[0].applied.clone()),
+            ("b".to_owned(), v1[1].applied.clone())
+        ]
+    );
+    assert_eq!(as_of(second).len(), 2);
+    assert_eq!(as_of(second)[1].1, v2[1].applied);
+    assert_eq!(
+        as_of(third),
+        [("a".to_owned(), v2[0].applied.clone())],
+        "the delete of b counts"
+    );
+    assert!(sisyphus_state::as_of(&changes, first - 1).is_empty());
+    let other = ResourceId {
+        name: "other".into(),
+        ..echo()
+    };
+    assert!(store.resource_changes(&other).await.unwrap().is_empty());
+
+    // A pin, with its audit row; it moves the generation like a pause.
+    let generation = store.generation().await.unwrap();
+    let id = store.pin(&lock, &echo(), first).await.unwrap();
+    assert_eq!(store.generation().await.unwrap(), generation + 1);
+    let pins = store.pins().await.unwrap();
+    assert_eq!(pins.len(), 1);
+    assert_eq!(pins[0].resource, echo());
+    assert_eq!(pins[0].to_push, first);
+    assert_eq!(pins[0].user, "alice");
+    assert_eq!(pins[0].host, "alice-host");
+    assert_eq!(pins[0].push_id, id);
+    assert!(pins[0].since_ms > 1_700_000_000_000);
+    let row = store.push(id).await.unwrap().unwrap();
+    assert_eq!(row.operation, Operation::Pin);
+    assert_eq!(
+        row.message.as_deref(),
+        Some(format!("pinned `Deployment/web/echo` to push {first}").as_str())
+    );
+    // A second rollback replaces it.
+    store.pin(&lock, &echo(), second).await.unwrap();
+    let pins = store.pins().await.unwrap();
+    assert_eq!(pins.len(), 1);
+    assert_eq!(pins[0].to_push, second);
+
+    // Unpinning what is not pinned writes nothing; unpinning echo leaves an audit row.
+    let generation = store.generation().await.unwrap();
+    let rows = store.pushes(100).await.unwrap().len();
+    let error = store.unpin(&lock, &other).await.unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "`Deployment/web/other` is not pinned; nothing was unpinned"
+    );
+    assert_eq!(store.generation().await.unwrap(), generation);
+    assert_eq!(store.pushes(100).await.unwrap().len(), rows);
+    let id = store.unpin(&lock, &echo()).await.unwrap();
+    assert!(store.pins().await.unwrap().is_empty());
+    assert_eq!(
+        store.push(id).await.unwrap().unwrap().operation,
+        Operation::Unpin
+    );
+
+    // Without the lock nothing is written.
+    store.unlock(&holder("admin")).await.unwrap();
+    let error = store.pin(&lock, &echo(), first).await.unwrap_err();
+    assert!(matches!(error, Error::LockLost), "{error:?}");
+    assert!(store.pins().await.unwrap().is_empty());
     store.close().await;
 }
 

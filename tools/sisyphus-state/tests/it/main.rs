@@ -81,5 +81,6 @@ on_every_dialect!(
     history::history_lists_what_each_resource_moved_between,
     history::a_change_with_a_secret_value_is_refused_and_writes_nothing,
     history::pauses_are_recorded_with_their_audit_rows,
+    history::pins_hold_a_resource_at_its_objects_of_one_push,
     history::every_operation_round_trips,
 );

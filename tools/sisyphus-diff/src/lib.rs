@@ -44,6 +44,7 @@ pub mod drift;
 mod kinds;
 mod matching;
 mod paused;
+mod pinned;
 mod scopes;
 pub mod text;
 
@@ -52,6 +53,7 @@ pub mod testing;
 
 pub use diff::{DiffInput, PROTECTED_NAMESPACES, diff, masked_hash};
 pub use paused::skip_paused;
+pub use pinned::{Pinned, hold_pinned};
 pub use scopes::live_scopes;
 
 #[cfg(doc)]

@@ -12,7 +12,7 @@ use kube::api::{Api, PostParams};
 use serde_json::json;
 
 use crate::ground::{
-    CLUSTERS, Dialect, EAST, Ground, WEST, actions, block_on, example_star, json, on_every_database,
+    CLUSTERS, Dialect, EAST, Ground, WEST, actions, block_on, json, on_every_database,
 };
 
 on_every_database!(a_database_from_a_newer_version_is_refused_unchanged);
@@ -139,8 +139,7 @@ fn the_json_diff_keeps_its_line_breaks() {
 fn a_retag_diff_shows_only_the_changed_lines() {
     let g = Ground::new("diff-lines", Dialect::Sqlite);
     g.push(&[]);
-    let star = example_star().replace("\"--service_spec\",", "\"--service_spec\", \"--verbose\",");
-    g.push_config(&star, &["echo_config"]);
+    g.push_verbose_config(&["echo_config"]);
     let (_, diff) = g.diff(&[]);
     let change = diff["changes"]
         .as_array()

@@ -189,6 +189,14 @@ impl Ground {
         crate::common::push_config_image(&self.registry.host(), self.tmp.path(), star, repos)
     }
 
+    /// The example config with `--verbose` added to the server's args, pushed to
+    /// `acme/<repo>:latest` for each repo (a retag that changes the workloads); its digest.
+    pub fn push_verbose_config(&self, repos: &[&str]) -> String {
+        let star =
+            example_star().replace("\"--service_spec\",", "\"--service_spec\", \"--verbose\",");
+        self.push_config(&star, repos)
+    }
+
     /// `sisyphus <command>` with this test's cache, state home and kubeconfig (no arguments).
     /// A `push` does not wait for rollouts (`--no-wait`): the tests of what push writes do not
     /// depend on pods; [`Ground::waiting_command`] waits.

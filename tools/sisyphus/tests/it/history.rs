@@ -8,8 +8,7 @@
 use serde_json::Value;
 
 use crate::ground::{
-    CLUSTERS, Dialect, EAST, Ground, PLACEHOLDER, WEST, block_on, example_star, json,
-    on_every_database,
+    CLUSTERS, Dialect, EAST, Ground, PLACEHOLDER, WEST, block_on, json, on_every_database,
 };
 
 on_every_database!(history_after_three_pushes_and_an_audit_row_for_every_command);
@@ -67,8 +66,7 @@ fn history_after_three_pushes_and_an_audit_row_for_every_command(dialect: Dialec
     // 1: everything created. 2: a retag moves both workloads to a new config image.
     // 3: another replica count in one cluster moves the Deployment there only.
     g.push(&[]);
-    let star = example_star().replace("\"--service_spec\",", "\"--service_spec\", \"--verbose\",");
-    let new_digest = g.push_config(&star, &["echo_config", "echo_job_config"]);
+    let new_digest = g.push_verbose_config(&["echo_config", "echo_job_config"]);
     let new_config = format!("{host}/acme/echo_config@{new_digest}");
     g.push(&[]);
     g.edit("index.yaml", "replicas: 1", "replicas: 3");

@@ -13,8 +13,7 @@ use kube::api::{Api, Patch, PatchParams, PostParams};
 use serde_json::json;
 
 use crate::ground::{
-    CLUSTERS, Dialect, EAST, Ground, PLACEHOLDER, WEST, actions, block_on, example_star,
-    on_every_database,
+    CLUSTERS, Dialect, EAST, Ground, PLACEHOLDER, WEST, actions, block_on, on_every_database,
 };
 
 on_every_database!(
@@ -199,8 +198,7 @@ fn first_push_creates_everything_and_the_second_writes_nothing(dialect: Dialect)
 /// the new digest.
 fn retag(g: &Ground) -> String {
     g.push(&[]);
-    let star = example_star().replace("\"--service_spec\",", "\"--service_spec\", \"--verbose\",");
-    let new_digest = g.push_config(&star, &["echo_config", "echo_job_config"]);
+    let new_digest = g.push_verbose_config(&["echo_config", "echo_job_config"]);
     assert_ne!(new_digest, g.digest);
     new_digest
 }

@@ -10,9 +10,7 @@ use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::{Api, PostParams};
 
-use crate::ground::{
-    CLUSTERS, Dialect, EAST, Ground, actions, block_on, example_star, json, on_every_database,
-};
+use crate::ground::{CLUSTERS, Dialect, EAST, Ground, actions, block_on, json, on_every_database};
 
 on_every_database!(
     a_saved_change_set_is_applied_exactly_without_resolving_tags_again,
@@ -68,8 +66,7 @@ fn a_saved_change_set_is_applied_exactly_without_resolving_tags_again(dialect: D
     let g = Ground::new("saved", dialect);
     let file = save(&g, "changes.binpb");
     // The tag moves after the review: the saved set still pushes the reviewed digest.
-    let star = example_star().replace("\"--service_spec\",", "\"--service_spec\", \"--verbose\",");
-    let moved = g.push_config(&star, &["echo_config", "echo_job_config"]);
+    let moved = g.push_verbose_config(&["echo_config", "echo_job_config"]);
     assert_ne!(moved, g.digest);
 
     let out = push_changes(&g, &file, None);

@@ -96,7 +96,18 @@ pub enum Command {
     Pause(commands::pause::Args),
     /// End pauses: the next push makes the changes they held back.
     Resume(commands::resume::Args),
-    /// Show who holds the push lock, what is paused, and the last push.
+    /// Take one resource back to its objects as of a push, and pin it there.
+    ///
+    /// The objects come from the history (every push records each object as it applied it);
+    /// the config image behind them is checked by digest in its registry first. The change set
+    /// is shown, consented to (`--yes`), applied and waited on like a push, and recorded as a
+    /// `rollback` row. Then the resource is pinned: later pushes keep it at those objects, and
+    /// say so, until `sisyphus unpin`. Secrets are never rolled back (their values are never
+    /// recorded): they keep following the files.
+    Rollback(commands::rollback::Args),
+    /// End a rollback's pin: the next push moves the resource to what the files say.
+    Unpin(commands::unpin::Args),
+    /// Show who holds the push lock, what is paused and pinned, and the last push.
     Status(commands::status::Args),
 }
 

@@ -11,6 +11,7 @@ pub mod context;
 pub mod diagnostics;
 pub mod exit;
 pub mod live;
+pub mod pins;
 pub mod pipeline;
 pub mod printer;
 pub mod saved;

@@ -10,6 +10,7 @@ use anyhow::{Context as _, bail};
 use sisyphus_core::change::ChangeSet;
 use sisyphus_core::live::LiveObjects;
 use sisyphus_core::pause::Skipped;
+use sisyphus_core::pin::Held;
 use sisyphus_core::production::{Plan, ResourceSpec};
 use sisyphus_diff::DiffInput;
 use sisyphus_render::{RenderInput, Rendered};
@@ -247,11 +248,15 @@ pub struct Diffed {
     pub scope: Scope,
     /// The changes left out because their resource or namespace is paused.
     pub skipped: Vec<Skipped>,
+    /// The pinned resources, each with the objects in scope where the files say otherwise.
+    pub held: Vec<Held>,
 }
 
 /// Diff stage: the rendered objects against the state database (and, for objects it does not
-/// track, one list per cluster, kind and namespace to find those that exist already); the
-/// changes of paused resources and namespaces are moved to [`Diffed::skipped`].
+/// track, one list per cluster, kind and namespace to find those that exist already). A
+/// pinned resource is diffed at its pinned objects instead of the files' ([`Diffed::held`]
+/// says where they differ); the changes of paused resources and namespaces are moved to
+/// [`Diffed::skipped`].
 ///
 /// # Errors
 ///
@@ -264,7 +269,7 @@ pub async fn diff(
     shown: &str,
     outcome: &str,
 ) -> anyhow::Result<Diffed> {
-    let snapshot = store.snapshot(None).await?;
+    let mut snapshot = store.snapshot(None).await?;
     let mut scope = Scope {
         clusters: if cluster_args.clusters.is_empty() {
             let mut all = plan_clusters(plan);
@@ -277,9 +282,20 @@ pub async fn diff(
     };
     scope.clusters.retain(|c| !c.is_empty());
     let mut desired = rendered.objects;
+    let pinned = crate::pins::pinned(store).await?;
+    let mut held = sisyphus_diff::hold_pinned(&mut desired, &mut snapshot, pinned);
+    for one in &mut held {
+        one.differs.retain(|key| scope.contains(key));
+    }
     desired.retain(|key, _| scope.contains(key));
+    // A pin is worth telling about when its resource is in this run at all.
+    held.retain(|one| {
+        !one.differs.is_empty()
+            || desired
+                .values()
+                .any(|o| o.resource.as_ref() == Some(&one.pin.resource))
+    });
     let generation = snapshot.generation;
-    let mut snapshot = snapshot;
     snapshot
         .objects
         .retain(|_, recorded| scope.contains(&recorded.key));
@@ -306,6 +322,7 @@ pub async fn diff(
         generation,
         scope,
         skipped,
+        held,
     })
 }
 

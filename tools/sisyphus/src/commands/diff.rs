@@ -44,12 +44,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitStatus> {
     } else {
         None
     };
-    show(
-        changes,
-        &prepared.diffed.skipped,
-        drift.as_deref(),
-        args.run.output,
-    )?;
+    show(&prepared.diffed, drift.as_deref(), args.run.output)?;
     ctx.block_on(async {
         if let Some(file) = &args.out {
             crate::saved::save(
@@ -77,23 +72,24 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitStatus> {
     )
 }
 
-/// Print the change set, what pauses left out of it and (with `--live`) the drift, on stdout
-/// in the chosen view.
+/// Print the change set, what pauses left out of it, what pins held back and (with `--live`)
+/// the drift, on stdout in the chosen view.
 ///
 /// # Errors
 ///
 /// stdout is closed.
 pub fn show(
-    changes: &sisyphus_core::change::ChangeSet,
-    skipped: &[sisyphus_core::pause::Skipped],
+    diffed: &pipeline::Diffed,
     drift: Option<&[crate::live::Drift]>,
     output: Output,
 ) -> anyhow::Result<()> {
+    let changes = &diffed.changes;
     let text = match output {
         Output::Text => {
             let color = crate::printer::color_stdout();
             let mut text = views::changes::text(changes, color);
-            text.push_str(&views::skipped::text(skipped, color));
+            text.push_str(&views::skipped::text(&diffed.skipped, color));
+            text.push_str(&views::pinned::text(&diffed.held, color));
             if let Some(drift) = drift {
                 text.push_str(&crate::live::text(drift));
             }
@@ -101,7 +97,8 @@ pub fn show(
         }
         Output::Json => {
             let mut value = views::changes::json(changes);
-            value["skipped"] = views::skipped::json(skipped);
+            value["skipped"] = views::skipped::json(&diffed.skipped);
+            value["pinned"] = views::pinned::json(&diffed.held);
             if let Some(drift) = drift {
                 value["live"] = crate::live::json(drift);
             }

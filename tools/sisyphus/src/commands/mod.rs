@@ -15,8 +15,10 @@ pub mod push;
 pub mod refresh;
 pub mod render;
 pub mod resume;
+pub mod rollback;
 pub mod status;
 pub mod unlock;
+pub mod unpin;
 
 use crate::ExitStatus;
 use crate::cli::{AppCommand, Cli, Command};
@@ -42,6 +44,8 @@ pub fn dispatch(ctx: &crate::context::Context, cli: Cli) -> anyhow::Result<ExitS
         Command::History(args) => history::run(ctx, args),
         Command::Pause(args) => pause::run(ctx, args),
         Command::Resume(args) => resume::run(ctx, args),
+        Command::Rollback(args) => rollback::run(ctx, args),
+        Command::Unpin(args) => unpin::run(ctx, args),
         Command::Status(args) => status::run(ctx, args),
     }
 }

@@ -7,13 +7,14 @@ use std::time::Duration;
 
 use anyhow::bail;
 use sisyphus_apply::{ApplyReport, Event, Options, Preflight, Target, WaitOptions, WaitReport};
-use sisyphus_state::{Operation, Outcome, PushInfo};
+use sisyphus_core::desired::ResourceId;
+use sisyphus_state::{Operation, Outcome, PushInfo, Store};
 
 use crate::ExitStatus;
-use crate::commands::args::{Output, RunArgs, UserArgs, parse_duration};
+use crate::commands::args::{ClusterArgs, Output, RunArgs, UserArgs, parse_duration};
 use crate::context::{self, Context};
 use crate::diagnostics::Hint;
-use crate::pipeline::{self, Prepared};
+use crate::pipeline::{self, Diffed, Prepared};
 use crate::views::problems::Problems;
 
 /// What the problem summary says was not done.
@@ -25,21 +26,50 @@ pub struct Args {
     /// What to push.
     #[command(flatten)]
     pub run: RunArgs,
-    /// Apply without asking.
-    #[arg(long)]
-    pub yes: bool,
     /// Take over objects that exist in a cluster but are not tracked (shown as `adopt`).
     #[arg(long)]
     pub adopt: bool,
+    /// Consent, waiting, who.
+    #[command(flatten)]
+    pub apply: ApplyArgs,
+}
+
+/// How `push` and `rollback` apply a change set: consent, the rollout wait, who.
+#[derive(Debug, clap::Args)]
+pub struct ApplyArgs {
+    /// Apply without asking.
+    #[arg(long)]
+    pub yes: bool,
     /// Do not wait for what was applied to roll out.
     #[arg(long)]
     pub no_wait: bool,
     /// How long to wait for everything applied to roll out (`90s`, `15m`, `1h`).
     #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = parse_duration)]
     pub timeout: Duration,
-    /// Who is pushing.
+    /// Who is doing it.
     #[command(flatten)]
     pub user: UserArgs,
+}
+
+/// One application of a change set: what the history row says it is, how it asks and waits,
+/// where, and (for a rollback) the pin to write once it is done.
+pub struct Apply<'a> {
+    /// `push` or `rollback`.
+    pub operation: Operation,
+    /// The plan's inputs hash, for the history row.
+    pub inputs_hash: Option<String>,
+    /// Consent, waiting, who.
+    pub args: &'a ApplyArgs,
+    /// Whether `adopt` changes are allowed.
+    pub adopt: bool,
+    /// How to reach the clusters.
+    pub clusters: &'a ClusterArgs,
+    /// How progress is shown.
+    pub output: Output,
+    /// What problem locations are relative to.
+    pub shown: &'a str,
+    /// Pin this resource to this history row after applying, under the same lock.
+    pub pin: Option<(&'a ResourceId, i64)>,
 }
 
 /// Run the command.
@@ -50,33 +80,48 @@ pub struct Args {
 /// refused, the lock held by another push, or the state database failing.
 pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitStatus> {
     let prepared = pipeline::prepare(ctx, &args.run, OUTCOME)?;
-    crate::commands::diff::show(
-        &prepared.diffed.changes,
-        &prepared.diffed.skipped,
-        None,
-        args.run.output,
-    )?;
+    crate::commands::diff::show(&prepared.diffed, None, args.run.output)?;
     if !prepared.diffed.changes.has_changes() {
         crate::printer::status("nothing to do: the clusters already have what the files say")?;
         return Ok(ExitStatus::Success);
     }
-    ctx.block_on(push(&args, prepared))
-}
-
-async fn push(args: &Args, prepared: Prepared) -> anyhow::Result<ExitStatus> {
     let Prepared {
         plan,
         store,
         diffed,
         ..
     } = prepared;
-    let changes = &diffed.changes;
     let shown = args.run.source.source().shown();
+    let how = Apply {
+        operation: Operation::Push,
+        inputs_hash: Some(plan.inputs_hash.clone()),
+        args: &args.apply,
+        adopt: args.adopt,
+        clusters: &args.run.clusters,
+        output: args.run.output,
+        shown: &shown,
+        pin: None,
+    };
+    ctx.block_on(apply(&how, store, &diffed))
+}
+
+/// Check, ask, then apply `diffed`'s changes under the push lock, recording every write in one
+/// history row; wait for the rollout unless told not to; write the pin, if any; summarize.
+///
+/// # Errors
+///
+/// Problems found before the first write (nothing applied), consent refused, the lock held,
+/// the state moved since the diff, the state database failing; after applying, [`Problems`]
+/// naming every error and every object that did not become ready.
+pub async fn apply(how: &Apply<'_>, store: Store, diffed: &Diffed) -> anyhow::Result<ExitStatus> {
+    let args = how.args;
+    let shown = how.shown;
+    let changes = &diffed.changes;
     let written: BTreeSet<String> = changes.writes().map(|c| c.key.cluster.clone()).collect();
-    let clusters = context::connect(&args.run.clusters, &written, &shown, OUTCOME).await?;
-    sisyphus_apply::preflight(changes, &clusters, Preflight { adopt: args.adopt })
+    let clusters = context::connect(how.clusters, &written, shown, OUTCOME).await?;
+    sisyphus_apply::preflight(changes, &clusters, Preflight { adopt: how.adopt })
         .await
-        .map_err(|refused| Problems::of_messages(refused.0, &shown, OUTCOME))?;
+        .map_err(|refused| Problems::of_messages(refused.0, shown, OUTCOME))?;
     let count = changes.writes().count();
     if !args.yes {
         consent(count, written.len())?;
@@ -88,14 +133,15 @@ async fn push(args: &Args, prepared: Prepared) -> anyhow::Result<ExitStatus> {
         lock.release().await?;
         bail!(
             "the state database changed since it was read (another push, import or forget ran); \
-             nothing applied: run `sisyphus push` again to see the new change set"
+             nothing applied: run `sisyphus {}` again to see the new change set",
+            how.operation
         );
     }
     let info = PushInfo {
-        operation: Operation::Push,
+        operation: how.operation,
         user: holder.user.clone(),
         host: holder.host.clone(),
-        inputs_hash: Some(plan.inputs_hash.clone()),
+        inputs_hash: how.inputs_hash.clone(),
     };
     let push_id = store.begin(&lock, &info).await?;
     let target = Target {
@@ -104,7 +150,7 @@ async fn push(args: &Args, prepared: Prepared) -> anyhow::Result<ExitStatus> {
         lock: &lock,
         push_id,
     };
-    let shows_progress = !args.run.output.eq(&Output::Json);
+    let shows_progress = !how.output.eq(&Output::Json);
     let progress = crate::views::progress::Progress::new(shows_progress);
     let report = sisyphus_apply::apply(changes, &target, &Options::default(), &|event: Event<
         '_,
@@ -154,14 +200,21 @@ async fn push(args: &Args, prepared: Prepared) -> anyhow::Result<ExitStatus> {
     store
         .finish(&lock, push_id, outcome, &report.done, message.as_deref())
         .await?;
+    let pinned = match how.pin {
+        Some((resource, to_push)) => Some(store.pin(&lock, resource, to_push).await),
+        None => None,
+    };
     lock.release().await?;
     store.close().await;
-    summarize(push_id, &report, &waited, &shown)
+    if let Some(pinned) = pinned {
+        pinned?;
+    }
+    summarize(how.operation, push_id, &report, &waited, shown)
 }
 
 /// Wait for what was written to roll out, showing progress.
 async fn wait(
-    args: &Args,
+    args: &ApplyArgs,
     changes: &sisyphus_core::change::ChangeSet,
     report: &ApplyReport,
     clusters: &sisyphus_cluster::Clusters,
@@ -207,6 +260,7 @@ fn consent(changes: usize, clusters: usize) -> anyhow::Result<()> {
 /// What was done, what was kept, what did not become ready, and every error (exit 1 when
 /// there is one).
 fn summarize(
+    operation: Operation,
     push_id: i64,
     report: &ApplyReport,
     waited: &WaitReport,
@@ -223,7 +277,7 @@ fn summarize(
     if report.errors.is_empty() && !waited.not_ready.is_empty() {
         let mut problems = Problems::of_messages(&waited.not_ready, shown, "the rollout failed");
         problems.footer = format!(
-            "push {push_id} failed: everything was applied and recorded ({}), but {} object(s) \
+            "{operation} {push_id} failed: everything was applied and recorded ({}), but {} object(s) \
              did not become ready{}",
             done.join(", "),
             waited.not_ready.len(),
@@ -237,7 +291,7 @@ fn summarize(
     }
     if report.errors.is_empty() {
         crate::printer::status(&format!(
-            "push {push_id} succeeded: {}",
+            "{operation} {push_id} succeeded: {}",
             if done.is_empty() {
                 "nothing done".to_owned()
             } else {
@@ -248,8 +302,8 @@ fn summarize(
     }
     let mut problems = Problems::of_messages(&report.errors, shown, "the push failed");
     problems.footer = format!(
-        "push {push_id} failed with {} error(s) ({}); what was applied is recorded, the next push \
-         continues from there",
+        "{operation} {push_id} failed with {} error(s) ({}); what was applied is recorded, the next \
+         push continues from there",
         report.errors.len(),
         if done.is_empty() {
             "nothing done".to_owned()

@@ -1,4 +1,5 @@
-//! `sisyphus status`: who holds the push lock, what is paused, and the last push. Reads only.
+//! `sisyphus status`: who holds the push lock, what is paused and pinned, and the last push.
+//! Reads only.
 
 use sisyphus_state::HistoryFilter;
 
@@ -35,6 +36,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitStatus> {
         let status = Status {
             lock: store.lock_info().await?,
             pauses: store.pauses().await?,
+            pins: store.pins().await?,
             last_push: store.history(&filter).await?.into_iter().next(),
         };
         store.close().await;

@@ -2,7 +2,6 @@
 //! it, when and why. Text for people, JSON (a list under the change set's `skipped`) for
 //! programs. Shows keys and words only, never an object.
 
-use console::Style;
 use serde_json::{Value, json};
 use sisyphus_core::pause::{Pause, Skipped};
 use sisyphus_state::Timestamp;
@@ -12,17 +11,9 @@ pub fn text(skipped: &[Skipped], color: bool) -> String {
     if skipped.is_empty() {
         return String::new();
     }
-    let head = if color {
-        Style::new().yellow().bold()
-    } else {
-        Style::new()
-    };
-    let mut out = format!(
-        "\n{}\n",
-        head.apply_to(format!(
-            "skipped (paused): {} change(s) not made",
-            skipped.len()
-        ))
+    let mut out = super::section(
+        &format!("skipped (paused): {} change(s) not made", skipped.len()),
+        color,
     );
     for one in skipped {
         let change = &one.change;

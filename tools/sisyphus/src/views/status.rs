@@ -3,6 +3,7 @@
 
 use serde_json::{Value, json};
 use sisyphus_core::pause::Pause;
+use sisyphus_core::pin::Pin;
 use sisyphus_state::{HistoryEntry, LockInfo};
 
 use crate::views::history;
@@ -14,11 +15,13 @@ pub struct Status {
     pub lock: Option<LockInfo>,
     /// Every pause.
     pub pauses: Vec<Pause>,
+    /// Every pin.
+    pub pins: Vec<Pin>,
     /// The newest push, if there was one.
     pub last_push: Option<HistoryEntry>,
 }
 
-/// Three sections: `push lock`, `paused`, `last push`.
+/// Four sections: `push lock`, `paused`, `pinned`, `last push`.
 pub fn text(status: &Status) -> String {
     let mut out = match &status.lock {
         None => "push lock: free\n".to_owned(),
@@ -44,6 +47,14 @@ pub fn text(status: &Status) -> String {
             out.push_str(&format!("  {}\n", paused_by(pause)));
         }
     }
+    if status.pins.is_empty() {
+        out.push_str("pinned: nothing\n");
+    } else {
+        out.push_str(&format!("pinned: {}\n", status.pins.len()));
+        for pin in &status.pins {
+            out.push_str(&format!("  {}\n", crate::pins::pinned_by(pin)));
+        }
+    }
     match &status.last_push {
         None => out.push_str("last push: none\n"),
         Some(entry) => {
@@ -55,7 +66,7 @@ pub fn text(status: &Status) -> String {
     out
 }
 
-/// `version`, `lock` (or null), `pauses`, `last_push` (or null).
+/// `version`, `lock` (or null), `pauses`, `pins`, `last_push` (or null).
 pub fn json(status: &Status) -> Value {
     json!({
         "version": history::JSON_VERSION,
@@ -69,6 +80,7 @@ pub fn json(status: &Status) -> Value {
             "expired": info.expired,
         })),
         "pauses": status.pauses.iter().map(pause_json).collect::<Vec<_>>(),
+        "pins": status.pins.iter().map(crate::views::pinned::pin_json).collect::<Vec<_>>(),
         "last_push": status.last_push.as_ref().map(|e| history::row_json(&e.push)),
     })
 }
@@ -101,18 +113,33 @@ mod tests {
                 since_ms: 1_796_153_000_000,
                 reason: Some("freeze".into()),
             }],
+            pins: vec![Pin {
+                resource: sisyphus_core::desired::ResourceId {
+                    kind: sisyphus_core::production::ResourceKind::Deployment,
+                    folder: "web".into(),
+                    name: "echo".into(),
+                },
+                to_push: 3,
+                user: "carol".into(),
+                host: "laptop".into(),
+                since_ms: 1_796_153_100_000,
+                push_id: 5,
+            }],
             last_push: None,
         };
         insta::assert_snapshot!("status_text", text(&status));
         let empty = Status {
             lock: None,
             pauses: Vec::new(),
+            pins: Vec::new(),
             last_push: None,
         };
         assert_eq!(
             text(&empty),
-            "push lock: free\npaused: nothing\nlast push: none\n"
+            "push lock: free\npaused: nothing\npinned: nothing\nlast push: none\n"
         );
         assert_eq!(json(&status)["pauses"][0]["target"], "namespace/web");
+        assert_eq!(json(&status)["pins"][0]["target"], "Deployment/web/echo");
+        assert_eq!(json(&status)["pins"][0]["to_push"], 3);
     }
 }

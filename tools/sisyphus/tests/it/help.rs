@@ -37,6 +37,8 @@ fn every_command_has_reviewed_help() {
         &["history", "show"],
         &["pause"],
         &["resume"],
+        &["rollback"],
+        &["unpin"],
         &["status"],
     ] {
         let name = if args.is_empty() {

@@ -13,6 +13,7 @@ mod plan;
 mod pods;
 mod push;
 mod render;
+mod rollback;
 mod rollout;
 mod run_config;
 mod run_image;

@@ -1,0 +1,311 @@
+//! `sisyphus rollback`: take one resource back to its objects as of a history row, in every
+//! cluster, and pin it there. The objects come from the history (`push_changes` keeps every
+//! object as each push applied it, masked), the config image behind them is checked by digest
+//! in its registry first, then the change set is shown, consented to, applied and recorded
+//! under one `rollback` history row, and a `pin` row keeps later pushes from moving it until
+//! `sisyphus unpin`. Nothing is applied or pinned when any check fails.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use anyhow::bail;
+use sisyphus_core::desired::{DesiredObjects, ResourceId};
+use sisyphus_core::live::LiveObjects;
+use sisyphus_core::pause::PauseTarget;
+use sisyphus_core::pin::{Pin, target};
+use sisyphus_diff::{DiffInput, Pinned};
+use sisyphus_state::{Operation, PushChange, Store};
+
+use crate::ExitStatus;
+use crate::commands::args::{ClusterArgs, DatabaseArgs, Output};
+use crate::commands::image::RegistryArgs;
+use crate::commands::push::{Apply, ApplyArgs};
+use crate::context::{self, Context};
+use crate::pipeline::{Diffed, Scope};
+use crate::views::problems::Problems;
+
+/// What the problem summary says was not done.
+const OUTCOME: &str = "nothing rolled back";
+
+/// Arguments of `sisyphus rollback`.
+#[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("when").required(true).args(["to", "previous"])))]
+pub struct Args {
+    /// The resource, `KIND/NAMESPACE/NAME` (e.g. `Deployment/web/echo`): KIND is
+    /// `Deployment`, `CronJob` or `KubernetesYaml`, NAMESPACE the folder that declares it.
+    #[arg(value_name = "RESOURCE")]
+    pub resource: String,
+    /// Back to its objects as of this history row (`sisyphus history --resource RESOURCE`
+    /// lists the pushes that changed it).
+    #[arg(long, value_name = "PUSH")]
+    pub to: Option<i64>,
+    /// Back to where it was before the newest push that changed it.
+    #[arg(long)]
+    pub previous: bool,
+    /// The state database.
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// The kubeconfig file. Default: `$KUBECONFIG` (a path list), else `~/.kube/config`.
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Registry access (the config images are checked there by digest).
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+    /// How to show the change set.
+    #[arg(long, value_enum, default_value_t = Output::Text)]
+    pub output: Output,
+    /// Consent, waiting, who.
+    #[command(flatten)]
+    pub apply: ApplyArgs,
+}
+
+/// Run the command.
+///
+/// # Errors
+///
+/// A malformed resource, one the history does not know, a push it cannot go back to, a paused
+/// resource, a config image gone from its registry (all before anything is applied); then as
+/// `push`.
+pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitStatus> {
+    let resource = match PauseTarget::parse(&args.resource) {
+        Ok(PauseTarget::Resource(resource)) => resource,
+        Ok(PauseTarget::Namespace(_)) => bail!(
+            "`sisyphus rollback` takes one resource, `KIND/NAMESPACE/NAME`, not a namespace \
+             (`{}`)",
+            args.resource
+        ),
+        Err(e) => bail!("{e}"),
+    };
+    let shown = target(&resource);
+    let client = ctx.registry(&args.registry);
+    ctx.block_on(async {
+        let store = context::open_store(&args.database).await?;
+        let changes = store.resource_changes(&resource).await?;
+        let to_push = match target_push(&store, &resource, &changes, &args).await {
+            Ok(push) => push,
+            Err(e) => {
+                store.close().await;
+                return Err(e);
+            }
+        };
+        let objects = crate::pins::objects_as_of(&changes, to_push)?;
+        if objects.is_empty() {
+            bail!(
+                "`{shown}` had no objects after push {to_push} (that push deleted them): nothing \
+                 to roll back to; {OUTCOME}"
+            );
+        }
+        if let Some(pause) = store
+            .pauses()
+            .await?
+            .into_iter()
+            .find(|p| holds(&p.target, &resource))
+        {
+            bail!(
+                "{}: `sisyphus resume {}` first; {OUTCOME}",
+                crate::views::skipped::paused_by(&pause),
+                pause.target
+            );
+        }
+        check_images(&client, &objects, &shown, to_push).await?;
+
+        let holder = args.apply.user.holder();
+        let pin = Pin {
+            resource: resource.clone(),
+            to_push,
+            user: holder.user.clone(),
+            host: holder.host.clone(),
+            since_ms: 0,
+            push_id: 0,
+        };
+        let clusters = ClusterArgs {
+            clusters: Vec::new(),
+            namespaces: Vec::new(),
+            kubeconfig: args.kubeconfig.clone(),
+        };
+        let diffed = diff(&store, &changes, Pinned { pin, objects }, &clusters, &shown).await?;
+        crate::commands::diff::show(&diffed, None, args.output)?;
+        let pinned = format!(
+            "`{shown}` is pinned to push {to_push}: pushes keep it there until `sisyphus unpin \
+             {shown}`"
+        );
+        if !diffed.changes.has_changes() {
+            let lock = context::take_lock(&store, &holder).await?;
+            let written = store.pin(&lock, &resource, to_push).await;
+            lock.release().await?;
+            store.close().await;
+            written?;
+            crate::printer::status(&format!(
+                "nothing to apply: `{shown}` already has its objects of push {to_push}"
+            ))?;
+            crate::printer::status(&pinned)?;
+            return Ok(ExitStatus::Success);
+        }
+        let how = Apply {
+            operation: Operation::Rollback,
+            inputs_hash: None,
+            args: &args.apply,
+            adopt: false,
+            clusters: &clusters,
+            output: args.output,
+            shown: &shown,
+            pin: Some((&resource, to_push)),
+        };
+        let status = crate::commands::push::apply(&how, store, &diffed).await?;
+        crate::printer::status(&pinned)?;
+        Ok(status)
+    })
+}
+
+/// The history row to go back to: `--to`, checked, or the one before the newest push that
+/// changed the resource.
+async fn target_push(
+    store: &Store,
+    resource: &ResourceId,
+    changes: &[PushChange],
+    args: &Args,
+) -> anyhow::Result<i64> {
+    let shown = target(resource);
+    let (Some(first), Some(newest)) = (changes.first(), changes.last()) else {
+        bail!(
+            "`{shown}` has no history: no push recorded a change to it (`sisyphus history \
+             --resource {shown}` lists none); {OUTCOME}"
+        );
+    };
+    match args.to {
+        Some(push) => {
+            if store.push(push).await?.is_none() {
+                bail!("push {push} is not in the history; {OUTCOME}");
+            }
+            if push < first.push_id {
+                bail!(
+                    "`{shown}` did not exist yet at push {push}: push {} created it; {OUTCOME}",
+                    first.push_id
+                );
+            }
+            Ok(push)
+        }
+        None => changes
+            .iter()
+            .rev()
+            .map(|c| c.push_id)
+            .find(|id| *id < newest.push_id)
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "`{shown}` has no push before push {} (which created it) to go back to; \
+                     {OUTCOME}",
+                    newest.push_id
+                )
+            }),
+    }
+}
+
+/// Whether pause `target` holds `resource` (the resource itself, or its namespace folder).
+fn holds(target: &PauseTarget, resource: &ResourceId) -> bool {
+    match target {
+        PauseTarget::Resource(r) => r == resource,
+        PauseTarget::Namespace(ns) => *ns == resource.folder,
+    }
+}
+
+/// Ask each registry, by digest, whether the config images behind `objects` still exist.
+///
+/// # Errors
+///
+/// [`Problems`] naming every image that is gone or cannot be checked.
+async fn check_images(
+    client: &sisyphus_registry::Client,
+    objects: &DesiredObjects,
+    shown: &str,
+    to_push: i64,
+) -> anyhow::Result<()> {
+    let images: BTreeSet<&str> = objects
+        .values()
+        .filter_map(|o| o.config.as_ref())
+        .map(|c| c.config_image.as_str())
+        .collect();
+    let mut errors = Vec::new();
+    for image in images {
+        let checked = match image.parse::<sisyphus_registry::Reference>() {
+            Ok(reference) => sisyphus_registry::check(client, &reference)
+                .await
+                .map(drop)
+                .map_err(|e| crate::pipeline::chain(&e)),
+            Err(e) => Err(e.to_string()),
+        };
+        if let Err(why) = checked {
+            errors.push(format!(
+                "error: cannot roll back `{shown}` to push {to_push}: its config image `{image}` \
+                 is not in the registry any more: {why}\n"
+            ));
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Problems::of_messages(&errors, shown, OUTCOME).into())
+    }
+}
+
+/// The change set that takes the resource's recorded objects to the pinned ones: only its
+/// objects are compared (every other recorded object is out of it), and an object the history
+/// has no record of (imported, or recorded before history was kept) is left as it is.
+async fn diff(
+    store: &Store,
+    changes: &[PushChange],
+    pinned: Pinned,
+    clusters: &ClusterArgs,
+    shown: &str,
+) -> anyhow::Result<Diffed> {
+    let resource = pinned.pin.resource.clone();
+    let mut state = store.snapshot(None).await?;
+    let known: BTreeSet<_> = changes
+        .iter()
+        .map(|c| sisyphus_core::state::ObjectId::of(&c.key))
+        .collect();
+    let mut unknown = Vec::new();
+    state.objects.retain(|id, recorded| {
+        let of_resource = recorded.resource.as_ref() == Some(&resource);
+        if of_resource && !known.contains(id) {
+            unknown.push(format!(
+                "left {} as it is: the history has no record of it (imported, or recorded before \
+                 history was kept)",
+                recorded.key
+            ));
+        }
+        of_resource && known.contains(id)
+    });
+    crate::printer::warnings(&unknown)?;
+    let mut desired = DesiredObjects::new();
+    sisyphus_diff::hold_pinned(&mut desired, &mut state, vec![pinned]);
+    let mut scope = Scope::default();
+    scope
+        .clusters
+        .extend(desired.keys().map(|k| k.cluster.clone()));
+    scope
+        .clusters
+        .extend(state.objects.values().map(|r| r.key.cluster.clone()));
+    let scopes = sisyphus_diff::live_scopes(&desired, &state);
+    let live = if scopes.is_empty() {
+        LiveObjects::new()
+    } else {
+        let names: BTreeSet<String> = scopes.iter().map(|s| s.cluster.clone()).collect();
+        let connected = context::connect(clusters, &names, shown, OUTCOME).await?;
+        context::list_existing(&connected, &scopes)
+            .await
+            .map_err(|errors| Problems::of_messages(errors, shown, OUTCOME))?
+    };
+    let changes = sisyphus_diff::diff(DiffInput {
+        desired,
+        state: &state,
+        live: &live,
+        clusters: &scope.clusters,
+    });
+    Ok(Diffed {
+        changes,
+        generation: state.generation,
+        scope,
+        skipped: Vec::new(),
+        held: Vec::new(),
+    })
+}

@@ -27,6 +27,7 @@ pub async fn migrations_apply_and_reopen_is_a_no_op(db: &TestDb) {
         "meta",
         "objects",
         "pauses",
+        "pins",
         "push_changes",
         "pushes",
     ];
@@ -48,10 +49,10 @@ pub async fn migrations_apply_and_reopen_is_a_no_op(db: &TestDb) {
         .collect();
     numbers.sort_unstable();
     // Every migration this binary has, none skipped (2 added push_changes and pauses, 3 the
-    // database id in meta).
+    // database id in meta, 4 pins).
     let expected: Vec<i64> = (1..=Store::schema_version()).collect();
     assert_eq!(numbers, expected, "{versions:?}");
-    assert!(Store::schema_version() >= 3);
+    assert!(Store::schema_version() >= 4);
     let before = raw.every_value().await;
 
     let store = db.open().await;

@@ -282,7 +282,7 @@ pub async fn diff(
     };
     scope.clusters.retain(|c| !c.is_empty());
     let mut desired = rendered.objects;
-    let pinned = crate::pins::pinned(store).await?;
+    let pinned = crate::pins::pinned(store, &snapshot).await?;
     let mut held = sisyphus_diff::hold_pinned(&mut desired, &mut snapshot, pinned);
     for one in &mut held {
         one.differs.retain(|key| scope.contains(key));

@@ -200,16 +200,37 @@ pub async fn apply(how: &Apply<'_>, store: Store, diffed: &Diffed) -> anyhow::Re
     store
         .finish(&lock, push_id, outcome, &report.done, message.as_deref())
         .await?;
+    // Pinned even when something failed: the next push must not undo what was rolled back.
     let pinned = match how.pin {
-        Some((resource, to_push)) => Some(store.pin(&lock, resource, to_push).await),
+        Some((resource, to_push)) => {
+            Some((resource, to_push, store.pin(&lock, resource, to_push).await))
+        }
         None => None,
     };
     lock.release().await?;
     store.close().await;
-    if let Some(pinned) = pinned {
-        pinned?;
+    if let Some((resource, to_push, written)) = pinned {
+        written.map_err(|e| {
+            anyhow::Error::new(e).context(format!(
+                "{} {push_id} was applied but `{}` is NOT pinned: the next push would undo it; \
+                 run `sisyphus rollback {} --to {to_push}` again",
+                how.operation,
+                sisyphus_core::pin::target(resource),
+                sisyphus_core::pin::target(resource)
+            ))
+        })?;
+        crate::printer::status(&pinned_note(resource, to_push))?;
     }
     summarize(how.operation, push_id, &report, &waited, shown)
+}
+
+/// `` `Deployment/web/echo` is pinned to push 3: ... until `sisyphus unpin ...` ``.
+pub fn pinned_note(resource: &ResourceId, to_push: i64) -> String {
+    let target = sisyphus_core::pin::target(resource);
+    format!(
+        "`{target}` is pinned to push {to_push}: pushes keep it there until `sisyphus unpin \
+         {target}`"
+    )
 }
 
 /// Wait for what was written to roll out, showing progress.

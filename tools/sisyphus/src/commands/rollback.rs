@@ -9,10 +9,11 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use anyhow::bail;
-use sisyphus_core::desired::{DesiredObjects, ResourceId};
+use sisyphus_core::desired::{ConfigOrigin, DesiredObjects, ResourceId};
 use sisyphus_core::live::LiveObjects;
 use sisyphus_core::pause::PauseTarget;
 use sisyphus_core::pin::{Pin, target};
+use sisyphus_core::state::StateSnapshot;
 use sisyphus_diff::{DiffInput, Pinned};
 use sisyphus_state::{Operation, PushChange, Store};
 
@@ -88,11 +89,21 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitStatus> {
                 return Err(e);
             }
         };
-        let objects = crate::pins::objects_as_of(&changes, to_push)?;
-        if objects.is_empty() {
+        let holder = args.apply.user.holder();
+        let pin = Pin {
+            resource: resource.clone(),
+            to_push,
+            user: holder.user.clone(),
+            host: holder.host.clone(),
+            since_ms: 0,
+            push_id: 0,
+        };
+        let state = store.snapshot(None).await?;
+        let pinned = crate::pins::pinned_at(pin, &changes, &state)?;
+        if pinned.objects.is_empty() {
             bail!(
-                "`{shown}` had no objects after push {to_push} (that push deleted them): nothing \
-                 to roll back to; {OUTCOME}"
+                "`{shown}` had no objects that Sisyphus still manages as of push {to_push} (they \
+                 were deleted by then, or forgotten since): nothing to roll back to; {OUTCOME}"
             );
         }
         if let Some(pause) = store
@@ -107,30 +118,24 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitStatus> {
                 pause.target
             );
         }
-        check_images(&client, &objects, &shown, to_push).await?;
+        check_images(&client, &pinned.objects, &shown, to_push).await?;
 
-        let holder = args.apply.user.holder();
-        let pin = Pin {
-            resource: resource.clone(),
-            to_push,
-            user: holder.user.clone(),
-            host: holder.host.clone(),
-            since_ms: 0,
-            push_id: 0,
-        };
         let clusters = ClusterArgs {
             clusters: Vec::new(),
             namespaces: Vec::new(),
             kubeconfig: args.kubeconfig.clone(),
         };
-        let diffed = diff(&store, &changes, Pinned { pin, objects }, &clusters, &shown).await?;
+        let diffed = diff(state, pinned, &clusters, &shown).await?;
         crate::commands::diff::show(&diffed, None, args.output)?;
-        let pinned = format!(
-            "`{shown}` is pinned to push {to_push}: pushes keep it there until `sisyphus unpin \
-             {shown}`"
-        );
         if !diffed.changes.has_changes() {
             let lock = context::take_lock(&store, &holder).await?;
+            if store.generation().await? != diffed.generation {
+                lock.release().await?;
+                bail!(
+                    "the state database changed since it was read (another push, import or \
+                     forget ran); nothing pinned: run `sisyphus rollback` again"
+                );
+            }
             let written = store.pin(&lock, &resource, to_push).await;
             lock.release().await?;
             store.close().await;
@@ -138,7 +143,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitStatus> {
             crate::printer::status(&format!(
                 "nothing to apply: `{shown}` already has its objects of push {to_push}"
             ))?;
-            crate::printer::status(&pinned)?;
+            crate::printer::status(&crate::commands::push::pinned_note(&resource, to_push))?;
             return Ok(ExitStatus::Success);
         }
         let how = Apply {
@@ -151,9 +156,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitStatus> {
             shown: &shown,
             pin: Some((&resource, to_push)),
         };
-        let status = crate::commands::push::apply(&how, store, &diffed).await?;
-        crate::printer::status(&pinned)?;
-        Ok(status)
+        crate::commands::push::apply(&how, store, &diffed).await
     })
 }
 
@@ -208,73 +211,89 @@ fn holds(target: &PauseTarget, resource: &ResourceId) -> bool {
     }
 }
 
-/// Ask each registry, by digest, whether the config images behind `objects` still exist.
+/// Ask each registry, by digest, whether the config images behind `objects` still exist (and
+/// the binary images: only a warning, see below).
 ///
 /// # Errors
 ///
-/// [`Problems`] naming every image that is gone or cannot be checked.
+/// [`Problems`] naming every config image that is gone or cannot be checked.
 async fn check_images(
     client: &sisyphus_registry::Client,
     objects: &DesiredObjects,
     shown: &str,
     to_push: i64,
 ) -> anyhow::Result<()> {
-    let images: BTreeSet<&str> = objects
-        .values()
-        .filter_map(|o| o.config.as_ref())
-        .map(|c| c.config_image.as_str())
-        .collect();
+    let origins: Vec<&ConfigOrigin> = objects.values().filter_map(|o| o.config.as_ref()).collect();
+    let configs: BTreeSet<&str> = origins.iter().map(|c| c.config_image.as_str()).collect();
+    let binaries: BTreeSet<&str> = origins.iter().map(|c| c.binary_image.as_str()).collect();
     let mut errors = Vec::new();
-    for image in images {
-        let checked = match image.parse::<sisyphus_registry::Reference>() {
-            Ok(reference) => sisyphus_registry::check(client, &reference)
-                .await
-                .map(drop)
-                .map_err(|e| crate::pipeline::chain(&e)),
-            Err(e) => Err(e.to_string()),
-        };
-        if let Err(why) = checked {
+    for image in configs {
+        if let Err(why) = check(client, image).await {
             errors.push(format!(
-                "error: cannot roll back `{shown}` to push {to_push}: its config image `{image}` \
-                 is not in the registry any more: {why}\n"
+                "error: cannot roll back `{shown}` to push {to_push}: its config image `{image}` {why}\n"
             ));
         }
     }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(Problems::of_messages(&errors, shown, OUTCOME).into())
+    if !errors.is_empty() {
+        return Err(Problems::of_messages(&errors, shown, OUTCOME).into());
+    }
+    // The kubelet pulls the binary with its own credentials, which Sisyphus may not have (and
+    // a registry may answer "not found" to a stranger): a warning, not a refusal.
+    let mut warnings = Vec::new();
+    for image in binaries {
+        if let Err(why) = check(client, image).await {
+            warnings.push(format!(
+                "the binary image `{image}` behind push {to_push} {why}: if it is gone, the \
+                 rolled-back pods cannot start"
+            ));
+        }
+    }
+    crate::printer::warnings(&warnings)
+}
+
+/// `Ok` when the registry has `image`, else why not, worded to follow the image's name.
+async fn check(client: &sisyphus_registry::Client, image: &str) -> Result<(), String> {
+    let reference = image
+        .parse::<sisyphus_registry::Reference>()
+        .map_err(|e| format!("is not a valid reference: {e}"))?;
+    match sisyphus_registry::check(client, &reference).await {
+        Ok(_) => Ok(()),
+        Err(e @ sisyphus_registry::Error::NotFound { .. }) => Err(format!(
+            "is not in the registry any more: {}",
+            crate::pipeline::chain(&e)
+        )),
+        Err(e) => Err(format!(
+            "could not be checked in its registry: {}",
+            crate::pipeline::chain(&e)
+        )),
     }
 }
 
 /// The change set that takes the resource's recorded objects to the pinned ones: only its
-/// objects are compared (every other recorded object is out of it), and an object the history
-/// has no record of (imported, or recorded before history was kept) is left as it is.
+/// objects are compared (every other recorded object is out of it); an object the history has
+/// no record of (recorded before history was kept) is left as it is, with a warning.
 async fn diff(
-    store: &Store,
-    changes: &[PushChange],
+    mut state: StateSnapshot,
     pinned: Pinned,
     clusters: &ClusterArgs,
     shown: &str,
 ) -> anyhow::Result<Diffed> {
     let resource = pinned.pin.resource.clone();
-    let mut state = store.snapshot(None).await?;
-    let known: BTreeSet<_> = changes
+    state
+        .objects
+        .retain(|_, recorded| recorded.resource.as_ref() == Some(&resource));
+    let unknown: Vec<String> = state
+        .objects
         .iter()
-        .map(|c| sisyphus_core::state::ObjectId::of(&c.key))
-        .collect();
-    let mut unknown = Vec::new();
-    state.objects.retain(|id, recorded| {
-        let of_resource = recorded.resource.as_ref() == Some(&resource);
-        if of_resource && !known.contains(id) {
-            unknown.push(format!(
-                "left {} as it is: the history has no record of it (imported, or recorded before \
-                 history was kept)",
+        .filter(|(id, _)| !pinned.known.contains(id))
+        .map(|(_, recorded)| {
+            format!(
+                "left {} as it is: the history has no record of it (recorded before history was \
+                 kept)",
                 recorded.key
-            ));
-        }
-        of_resource && known.contains(id)
-    });
+            )
+        })
+        .collect();
     crate::printer::warnings(&unknown)?;
     let mut desired = DesiredObjects::new();
     sisyphus_diff::hold_pinned(&mut desired, &mut state, vec![pinned]);

@@ -11,7 +11,7 @@ use kube::api::Api;
 use serde_json::Value;
 
 use crate::ground::{
-    CLUSTERS, Dialect, EAST, Ground, WEST, actions, block_on, json, on_every_database,
+    BINARY, CLUSTERS, Dialect, EAST, Ground, WEST, actions, block_on, json, on_every_database,
 };
 use crate::history::{state_command, state_json};
 
@@ -144,6 +144,21 @@ fn a_rollback_pins_the_resource_until_unpinned(dialect: Dialect) {
     );
     assert_eq!(block_on(g.every_value()), before);
 
+    // A paused resource is not rolled back.
+    let production = g.production().display().to_string();
+    let out = state_command(
+        &g,
+        &["pause"],
+        &[&deployment, "--monitor-directory", &production],
+    );
+    crate::common::assert_success(&out);
+    fails_with(
+        &rollback(&g, &[&deployment, "--previous"]),
+        "`sisyphus resume Deployment/",
+    );
+    let out = state_command(&g, &["resume"], &[&deployment]);
+    crate::common::assert_success(&out);
+
     // Roll back: the Deployment goes back to push 1 in both clusters; nothing else moves.
     let out = rollback(&g, &[&deployment, "--previous"]);
     crate::common::assert_success(&out);
@@ -169,6 +184,15 @@ fn a_rollback_pins_the_resource_until_unpinned(dialect: Dialect) {
     );
     assert!(
         stderr.contains(&format!("`{deployment}` is pinned to push 1")),
+        "{stderr}"
+    );
+    // The example's binary image was never pushed to the test registry: a warning only (the
+    // kubelet pulls it with its own credentials).
+    assert!(
+        stderr.contains(&format!(
+            "the binary image `{host}/acme/echo@{BINARY}` behind push 1 is not in the registry \
+             any more"
+        )),
         "{stderr}"
     );
     assert_eq!(row["operation"], "rollback");
@@ -265,6 +289,30 @@ fn a_rollback_pins_the_resource_until_unpinned(dialect: Dialect) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+
+    // The namespace folder leaves the files: its other resources are pruned, but the pinned
+    // Deployment and Service stay, and so does the Namespace that holds them.
+    std::fs::remove_dir_all(g.folder()).unwrap();
+    let (changes, _) = g.push(&[]);
+    let deleted = actions(&changes);
+    assert!(
+        deleted.contains(&format!("{EAST} delete CronJob echo-cleanup")),
+        "{deleted:?}"
+    );
+    assert!(
+        !deleted
+            .iter()
+            .any(|l| l.contains("Namespace") || l.ends_with(" echo")),
+        "{deleted:?}"
+    );
+    assert_eq!(
+        echo(&g).len(),
+        2,
+        "the Deployment is still in both clusters"
+    );
+    for c in CLUSTERS {
+        assert!(block_on(g.namespace_exists(c)), "{c}");
+    }
 
     // The first config image is deleted from the registry: a rollback to it fails, naming
     // the image, before anything is applied or pinned.

@@ -3,7 +3,8 @@
 //! a Secret's data is never changed or read beyond its key names.
 //!
 //! What is recorded is the live object seen through the declared one (the fields the files
-//! set, with their live values), so the next push shows exactly what it will change.
+//! set, with their live values), so the next push shows exactly what it will change; each
+//! object also gets its history row (an `adopt`), as a push's would.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -11,7 +12,7 @@ use sisyphus_core::change::Action;
 use sisyphus_core::desired::{DesiredObject, ObjectKey};
 use sisyphus_core::live::ListScope;
 use sisyphus_core::state::{ObjectId, RecordedObject, intent_hash};
-use sisyphus_state::{Operation, Outcome, PushInfo};
+use sisyphus_state::{Operation, Outcome, PushChange, PushInfo};
 
 use crate::ExitStatus;
 use crate::commands::args::{RunArgs, UserArgs};
@@ -119,24 +120,33 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitStatus> {
                 continue;
             };
             let intent = sisyphus_diff::drift::seen_through(&desired.object, object);
-            store
-                .record(
-                    &lock,
-                    &RecordedObject {
-                        key: key.clone(),
-                        applied: intent.to_string(),
-                        applied_hash: intent_hash(&intent),
-                        uid: object["metadata"]["uid"].as_str().map(str::to_owned),
-                        resource_version: object["metadata"]["resourceVersion"]
-                            .as_str()
-                            .map(str::to_owned),
-                        config: desired.config.clone(),
-                        resource: desired.resource.clone(),
-                        push_id: id,
-                        created: false,
-                    },
-                )
-                .await?;
+            let recorded = RecordedObject {
+                key: key.clone(),
+                applied: intent.to_string(),
+                applied_hash: intent_hash(&intent),
+                uid: object["metadata"]["uid"].as_str().map(str::to_owned),
+                resource_version: object["metadata"]["resourceVersion"]
+                    .as_str()
+                    .map(str::to_owned),
+                config: desired.config.clone(),
+                resource: desired.resource.clone(),
+                push_id: id,
+                created: false,
+            };
+            // Its history row, so `history show` lists what was imported and a rollback
+            // knows the object.
+            let change = PushChange {
+                push_id: id,
+                key: key.clone(),
+                action: Action::Adopt,
+                resource: desired.resource.clone(),
+                before: None,
+                after: desired.config.clone(),
+                before_intent: None,
+                after_intent: Some(recorded.applied.clone()),
+                reasons: vec!["imported: recorded as found in its cluster".to_owned()],
+            };
+            store.record_change(&lock, &recorded, &change).await?;
             imported += 1;
             out.push_str(&format!("imported {key}\n"));
         }

@@ -165,6 +165,30 @@ fn import_records_live_objects_so_the_next_push_needs_no_adopt_and_keeps_secret_
         .expect("run");
     let text = succeeded(&out);
     assert!(text.contains("imported 4 object(s)"), "{text}");
+    // The import's history row lists what it recorded, as adopts, Secret values masked.
+    let audit = crate::history::state_json(&g, &["history"], &["--audit", "--limit", "1"]);
+    let import = &audit["history"][0];
+    assert_eq!(import["operation"], "import");
+    let id = import["id"].to_string();
+    let shown = crate::history::state_json(&g, &["history", "show", &id], &[]);
+    let mut kinds: Vec<String> = shown["changes"]["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .map(|c| format!("{} {} {}", c["cluster"], c["action"], c["kind"]))
+        .collect();
+    kinds.sort();
+    assert_eq!(
+        kinds,
+        [
+            "\"east\" \"adopt\" \"ConfigMap\"",
+            "\"east\" \"adopt\" \"Secret\"",
+            "\"west\" \"adopt\" \"ConfigMap\"",
+            "\"west\" \"adopt\" \"Secret\""
+        ],
+        "{shown:#}"
+    );
+    assert!(!shown.to_string().contains("the-real-token"));
     // Recorded as found: the next diff updates the ConfigMap to the files' value, has nothing
     // to adopt, and leaves the Secret's value alone.
     let (_, after) = g.diff(&[]);

@@ -3,7 +3,6 @@
 #![allow(clippy::unwrap_used)] // Tests fail loudly on unexpected errors.
 
 mod bad_input;
-mod bench;
 mod context;
 mod limits;
 mod load;
@@ -12,8 +11,8 @@ mod spec_example;
 
 use sisyphus_starlark::{Application, Config, Error, EvalContext, MemoryFiles};
 
-/// Held by the timing test (`bench`) and by the tests that run into the time and memory limits
-/// on purpose, so that on a small machine they do not starve each other of CPU.
+/// Held by the tests that run into the time and memory limits on purpose, so that on a small
+/// machine they do not starve each other of CPU.
 pub static HEAVY: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// Takes [`HEAVY`] (a test that panicked while holding it does not poison the others).

@@ -6,7 +6,8 @@
 # SISYPHUS_KUBE_TESTENV is taken from the repository root, as the Rust fixture does. The build is
 # skipped when <output>.stamp holds the sha256 of go.mod, go.sum, every .go file, the Go version,
 # the build environment and the ldflags of the last build. Concurrent runs for one output (two CI
-# jobs sharing a target dir) take turns on <output>.lock. Uses the default GOCACHE/GOMODCACHE.
+# jobs sharing a target dir) take turns on <output>.lock (testing/lib/go-build.sh). Uses the
+# default GOCACHE/GOMODCACHE.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -24,26 +25,7 @@ minor=${BASH_REMATCH[1]}
 pkg=k8s.io/component-base/version
 ldflags="-s -w -X $pkg.gitVersion=v$version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
 
-stamp=$(
-    {
-        find . -name '*.go' -o -name go.mod -o -name go.sum | LC_ALL=C sort | xargs sha256sum
-        go env GOVERSION GOOS GOARCH CGO_ENABLED GOFLAGS
-        echo "$ldflags"
-    } | sha256sum | cut -d' ' -f1
-)
-mkdir -p "$(dirname "$out")"
-exec 9>"$out.lock"
-flock 9
-if [[ -x $out && -f $out.stamp && $(cat "$out.stamp") == "$stamp" ]]; then
-    echo "kube-testenv is up to date: $out"
-    exit 0
-fi
-
-start=$(date +%s)
-tmp=$(mktemp "$out.XXXXXX")
-trap 'rm -f "$tmp" "$tmp.stamp"' EXIT
-go build -ldflags "$ldflags" -o "$tmp" ./cmd/kube-testenv
-echo "$stamp" >"$tmp.stamp"
-mv -f "$tmp" "$out"
-mv -f "$tmp.stamp" "$out.stamp"
-echo "built $out (Kubernetes v$version) in $(($(date +%s) - start))s"
+mapfile -t inputs < <(find . -name '*.go' -o -name go.mod -o -name go.sum | LC_ALL=C sort)
+# shellcheck source=../lib/go-build.sh
+source "$here/../lib/go-build.sh"
+go_build_stamped kube-testenv "Kubernetes v$version" "$out" ./cmd/kube-testenv "$ldflags" "${inputs[@]}"

@@ -6,8 +6,8 @@
 # Output: ${SISYPHUS_KWOK:-<repo>/target/kwok/kwok}; a relative SISYPHUS_KWOK is taken from the
 # repository root, as the Rust fixture does. The build is skipped when <output>.stamp holds the
 # sha256 of go.mod, go.sum, the Go version, the build environment and the ldflags of the last
-# build. Concurrent runs for one output take turns on <output>.lock. Uses the default
-# GOCACHE/GOMODCACHE.
+# build. Concurrent runs for one output take turns on <output>.lock (testing/lib/go-build.sh).
+# Uses the default GOCACHE/GOMODCACHE.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -23,26 +23,6 @@ if [[ ! $version =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]]; then
 fi
 ldflags="-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=v$version"
 
-stamp=$(
-    {
-        sha256sum go.mod go.sum
-        go env GOVERSION GOOS GOARCH CGO_ENABLED GOFLAGS
-        echo "$ldflags"
-    } | sha256sum | cut -d' ' -f1
-)
-mkdir -p "$(dirname "$out")"
-exec 9>"$out.lock"
-flock 9
-if [[ -x $out && -f $out.stamp && $(cat "$out.stamp") == "$stamp" ]]; then
-    echo "kwok is up to date: $out"
-    exit 0
-fi
-
-start=$(date +%s)
-tmp=$(mktemp "$out.XXXXXX")
-trap 'rm -f "$tmp" "$tmp.stamp"' EXIT
-go build -ldflags "$ldflags" -o "$tmp" sigs.k8s.io/kwok/cmd/kwok
-echo "$stamp" >"$tmp.stamp"
-mv -f "$tmp" "$out"
-mv -f "$tmp.stamp" "$out.stamp"
-echo "built $out (KWOK v$version) in $(($(date +%s) - start))s"
+# shellcheck source=../lib/go-build.sh
+source "$here/../lib/go-build.sh"
+go_build_stamped kwok "KWOK v$version" "$out" sigs.k8s.io/kwok/cmd/kwok "$ldflags" go.mod go.sum

@@ -28,6 +28,7 @@
 mod connect;
 mod count;
 mod error;
+mod logs;
 mod objects;
 mod operations;
 mod secrets;
@@ -37,6 +38,7 @@ mod watch;
 pub use connect::{Cluster, Clusters, DEFAULT_CHECK_TIMEOUT, kubeconfig_files};
 pub use count::RequestCounts;
 pub use error::{Error, Errors};
+pub use logs::MAX_LOG_BYTES;
 pub use operations::{Applied, Deleted, KindInfo, METADATA_PAGE_SIZE, SECRET_PAGE_SIZE};
 pub use secrets::SecretUpdate;
 pub use untracked::is_automatic;

@@ -109,6 +109,14 @@ pub enum Command {
     Unpin(commands::unpin::Args),
     /// Show who holds the push lock, what is paused and pinned, and the last push.
     Status(commands::status::Args),
+    /// Serve a web dashboard: status, history, change sets, and per resource its pods and logs.
+    ///
+    /// It shows what `status`, `history` and `history show` print, and per resource its pause
+    /// and pin, its recorded objects, its pods in every cluster and their logs, and its
+    /// history. With `--allow-writes` it can pause and resume a resource (under the push lock,
+    /// recorded in the audit trail). No script, no external asset; listens on loopback unless
+    /// told otherwise.
+    Dashboard(commands::dashboard::Args),
 }
 
 /// `sisyphus app ...`: local development runs.

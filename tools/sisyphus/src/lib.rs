@@ -8,6 +8,7 @@
 pub mod cli;
 pub mod commands;
 pub mod context;
+pub mod dashboard;
 pub mod diagnostics;
 pub mod exit;
 pub mod live;

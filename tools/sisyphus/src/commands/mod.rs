@@ -3,6 +3,7 @@
 pub mod app_run_config;
 pub mod app_run_image;
 pub mod args;
+pub mod dashboard;
 pub mod diff;
 pub mod forget;
 pub mod history;
@@ -47,5 +48,6 @@ pub fn dispatch(ctx: &crate::context::Context, cli: Cli) -> anyhow::Result<ExitS
         Command::Rollback(args) => rollback::run(ctx, args),
         Command::Unpin(args) => unpin::run(ctx, args),
         Command::Status(args) => status::run(ctx, args),
+        Command::Dashboard(args) => dashboard::run(ctx, args),
     }
 }

@@ -97,7 +97,7 @@ fn counts_text(row: &PushRow) -> String {
 }
 
 /// `  ~ Deployment web/echo in `east`, `west` (2 objects: update)` and its image lines.
-fn move_text(one: &ResourceMove) -> String {
+pub fn move_text(one: &ResourceMove) -> String {
     let resource = one
         .resource
         .as_ref()

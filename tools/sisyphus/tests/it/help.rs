@@ -40,6 +40,7 @@ fn every_command_has_reviewed_help() {
         &["rollback"],
         &["unpin"],
         &["status"],
+        &["dashboard"],
     ] {
         let name = if args.is_empty() {
             "sisyphus".to_owned()

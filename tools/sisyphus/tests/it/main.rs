@@ -2,6 +2,7 @@
 
 mod cli_parse;
 mod common;
+mod dashboard;
 mod diff;
 mod ground;
 mod help;

@@ -1,0 +1,92 @@
+//! `sisyphus dashboard`: a small web view of the state database and the clusters, for the
+//! people who operate pushes. It shows what the CLI shows (status, history, one push's change
+//! set, the audit trail), and per resource its history, its pause or pin, its pods in every
+//! cluster and their logs. With `--allow-writes` it can pause and resume a resource, under
+//! the push lock, recorded in the audit trail like `sisyphus pause`.
+//!
+//! Nothing here decides anything: pages are the CLI's views (`crate::views`) in HTML, and
+//! writes go through the same `Store` calls as the commands. No script, no external asset.
+
+mod html;
+mod pages;
+mod writes;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use sisyphus_state::Store;
+
+pub use writes::Writes;
+
+/// What every request shares.
+pub struct App {
+    /// The state database.
+    pub store: Store,
+    /// The kubeconfig files, read again for each page that asks a cluster.
+    pub kubeconfig: Vec<PathBuf>,
+    /// How writes are allowed; `None`: the dashboard only reads.
+    pub writes: Option<Writes>,
+}
+
+/// Every route.
+pub fn router(app: Arc<App>) -> Router {
+    Router::new()
+        .route("/", get(pages::index))
+        .route("/pushes/{id}", get(pages::push))
+        .route("/resources/{kind}/{folder}/{name}", get(pages::resource))
+        .route("/resources/{kind}/{folder}/{name}/logs", get(pages::logs))
+        .route(
+            "/resources/{kind}/{folder}/{name}/pause",
+            post(writes::pause),
+        )
+        .route(
+            "/resources/{kind}/{folder}/{name}/resume",
+            post(writes::resume),
+        )
+        .route("/api/status", get(pages::status_json))
+        .route("/api/history", get(pages::history_json))
+        .route("/api/pushes/{id}", get(pages::push_json))
+        .route("/healthz", get(|| async { "ok\n" }))
+        .with_state(app)
+}
+
+/// A page that could not be made: its status and what to say, as a page.
+#[derive(Debug)]
+pub struct Failure {
+    status: StatusCode,
+    message: String,
+}
+
+impl Failure {
+    /// `status` with `message` (plain text; escaped when shown).
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Failure {
+        Failure {
+            status,
+            message: message.into(),
+        }
+    }
+}
+
+impl<E: Into<anyhow::Error>> From<E> for Failure {
+    /// Anything else (the database failing): 500, with the error and its causes.
+    fn from(error: E) -> Failure {
+        Failure::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            crate::pipeline::chain(error.into().as_ref()),
+        )
+    }
+}
+
+impl IntoResponse for Failure {
+    fn into_response(self) -> Response {
+        let body = html::page(
+            self.status.canonical_reason().unwrap_or("error"),
+            &format!("<p class=\"failed\">{}</p>\n", html::escape(&self.message)),
+        );
+        (self.status, Html(body)).into_response()
+    }
+}

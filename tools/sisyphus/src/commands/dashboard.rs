@@ -9,7 +9,7 @@ use anyhow::Context as _;
 use crate::ExitStatus;
 use crate::commands::args::{ClusterArgs, DatabaseArgs, UserArgs};
 use crate::context::{self, Context};
-use crate::dashboard::{App, Writes, router};
+use crate::dashboard::{App, Writes, allowed_hosts, router};
 
 /// Arguments of `sisyphus dashboard`.
 #[derive(Debug, clap::Args)]
@@ -19,6 +19,11 @@ pub struct Args {
     /// loopback, or put an authenticating proxy in front.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8473")]
     pub listen: SocketAddr,
+    /// Also answer requests for this `Host` (`name` or `name:port`; repeatable): the name a
+    /// proxy or the browser uses. Others are refused, so no page of another site can reach
+    /// the dashboard by rebinding its own name to this address.
+    #[arg(long = "allowed-host", value_name = "HOST")]
+    pub allowed_hosts: Vec<String>,
     /// The state database.
     #[command(flatten)]
     pub database: DatabaseArgs,
@@ -32,7 +37,15 @@ pub struct Args {
     pub allow_writes: bool,
     /// With `--allow-writes`: record as the user this request header names (set by an
     /// authenticating proxy in front of the dashboard), and refuse writes without it.
-    #[arg(long, value_name = "HEADER", requires = "allow_writes")]
+    /// Only trust it when the proxy is the one way to reach the dashboard (the dashboard on
+    /// loopback, the proxy on the same host): whoever reaches the dashboard can send any
+    /// header.
+    #[arg(
+        long,
+        value_name = "HEADER",
+        requires = "allow_writes",
+        conflicts_with = "user"
+    )]
     pub user_header: Option<String>,
     /// Who writes are recorded as when no `--user-header` is given.
     #[command(flatten)]
@@ -45,12 +58,20 @@ pub struct Args {
 ///
 /// The database cannot be opened, the address cannot be listened on.
 pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitStatus> {
-    let kubeconfig = context::kubeconfig_files(&ClusterArgs {
+    let kubeconfig = match context::kubeconfig_files(&ClusterArgs {
         clusters: Vec::new(),
         namespaces: Vec::new(),
         kubeconfig: args.kubeconfig.clone(),
-    })
-    .unwrap_or_default();
+    }) {
+        Ok(files) => files,
+        Err(e) => {
+            crate::printer::warnings(&[format!(
+                "no kubeconfig, so no pods and no logs: {}",
+                crate::pipeline::chain(e.as_ref())
+            )])?;
+            Vec::new()
+        }
+    };
     let writes = if args.allow_writes {
         Some(Writes::new(
             args.user.user(),
@@ -78,15 +99,30 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitStatus> {
             store: store.clone(),
             kubeconfig,
             writes,
+            hosts: allowed_hosts(address, &args.allowed_hosts),
         });
-        axum::serve(listener, router(app))
-            .with_graceful_shutdown(stopped())
-            .await
-            .context("the dashboard's server failed")?;
+        let (stop, stopping) = tokio::sync::watch::channel(false);
+        let serve = axum::serve(listener, router(app)).with_graceful_shutdown(async move {
+            let mut stopping = stopping;
+            let _ = stopping.wait_for(|s| *s).await;
+        });
+        let signalled = async {
+            stopped().await;
+            let _ = stop.send(true);
+            // Requests in flight get this long to finish; then the process ends anyway.
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        };
+        tokio::select! {
+            served = serve => served.context("the dashboard's server failed")?,
+            () = signalled => {}
+        }
         store.close().await;
         Ok(ExitStatus::Success)
     })
 }
+
+/// How long requests in flight may take once asked to stop.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Resolves on Ctrl-C or SIGTERM.
 async fn stopped() {

@@ -7,19 +7,23 @@
 //! Nothing here decides anything: pages are the CLI's views (`crate::views`) in HTML, and
 //! writes go through the same `Store` calls as the commands. No script, no external asset.
 
+mod guard;
 mod html;
 mod pages;
+mod pods;
 mod writes;
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::Router;
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Json, Response};
 use axum::routing::{get, post};
 use sisyphus_state::Store;
 
+pub use guard::allowed_hosts;
 pub use writes::Writes;
 
 /// What every request shares.
@@ -30,6 +34,8 @@ pub struct App {
     pub kubeconfig: Vec<PathBuf>,
     /// How writes are allowed; `None`: the dashboard only reads.
     pub writes: Option<Writes>,
+    /// The `Host` values a request may carry ([`allowed_hosts`]).
+    pub hosts: BTreeSet<String>,
 }
 
 /// Every route.
@@ -51,6 +57,10 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/history", get(pages::history_json))
         .route("/api/pushes/{id}", get(pages::push_json))
         .route("/healthz", get(|| async { "ok\n" }))
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            guard::guard,
+        ))
         .with_state(app)
 }
 
@@ -72,12 +82,27 @@ impl Failure {
 }
 
 impl<E: Into<anyhow::Error>> From<E> for Failure {
-    /// Anything else (the database failing): 500, with the error and its causes.
+    /// Anything else: 409 when another push holds the lock, else (the database failing) 500;
+    /// with the error and its causes.
     fn from(error: E) -> Failure {
-        Failure::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            crate::pipeline::chain(error.into().as_ref()),
-        )
+        let error = error.into();
+        let status = match error.downcast_ref::<sisyphus_state::Error>() {
+            Some(sisyphus_state::Error::Locked { .. }) => StatusCode::CONFLICT,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        Failure::new(status, crate::pipeline::chain(error.as_ref()))
+    }
+}
+
+/// A [`Failure`] of the JSON API: `{"error": ..., "status": ...}`.
+#[derive(Debug)]
+pub struct ApiFailure(pub Failure);
+
+impl IntoResponse for ApiFailure {
+    fn into_response(self) -> Response {
+        let Failure { status, message } = self.0;
+        let body = serde_json::json!({"error": message, "status": status.as_u16()});
+        (status, Json(body)).into_response()
     }
 }
 

@@ -1,7 +1,6 @@
 //! The dashboard's pages (HTML) and its JSON API: each reads the state database (and, for a
 //! resource, its clusters) and hands the result to a view of `crate::views`.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::Json;
@@ -17,7 +16,7 @@ use sisyphus_core::state::RecordedObject;
 use sisyphus_state::{HistoryEntry, HistoryFilter, PushChange};
 
 use super::html::{escape, link, page, pre, segment};
-use super::{App, Failure};
+use super::{ApiFailure, App, Failure, pods};
 use crate::views::history as history_view;
 use crate::views::status::{self as status_view, Status};
 
@@ -202,22 +201,28 @@ pub async fn push(State(app): Shared, Path(id): Path<i64>) -> Result<Html<String
 }
 
 /// `/api/pushes/{id}`: `sisyphus history show PUSH --output json`.
-pub async fn push_json(State(app): Shared, Path(id): Path<i64>) -> Result<Json<Value>, Failure> {
-    let (row, changes) = push_and_changes(&app, id).await?;
+pub async fn push_json(State(app): Shared, Path(id): Path<i64>) -> Result<Json<Value>, ApiFailure> {
+    let (row, changes) = push_and_changes(&app, id).await.map_err(ApiFailure)?;
     Ok(Json(history_view::show_json(&row, &changes)))
 }
 
 /// `/api/status`: `sisyphus status --output json`.
-pub async fn status_json(State(app): Shared) -> Result<Json<Value>, Failure> {
-    Ok(Json(status_view::json(&status(&app).await?)))
+pub async fn status_json(State(app): Shared) -> Result<Json<Value>, ApiFailure> {
+    let status = status(&app).await.map_err(ApiFailure)?;
+    Ok(Json(status_view::json(&status)))
 }
 
 /// `/api/history`: `sisyphus history --output json`, with the same filters as query values.
 pub async fn history_json(
     State(app): Shared,
     Query(query): Query<ListQuery>,
-) -> Result<Json<Value>, Failure> {
-    let entries = app.store.history(&query.filter()?).await?;
+) -> Result<Json<Value>, ApiFailure> {
+    let filter = query.filter().map_err(ApiFailure)?;
+    let entries = app
+        .store
+        .history(&filter)
+        .await
+        .map_err(|e| ApiFailure(e.into()))?;
     Ok(Json(history_view::json(&entries)))
 }
 
@@ -250,10 +255,18 @@ pub async fn resource(
     }
     let mut body = String::new();
     let pauses = app.store.pauses().await?;
-    let pause = pauses.iter().find(|p| match &p.target {
-        PauseTarget::Resource(r) => *r == resource,
-        PauseTarget::Namespace(ns) => *ns == resource.folder,
-    });
+    // Its own pause first (the one its page can resume), else its namespace's.
+    let pause = pauses
+        .iter()
+        .find(|p| p.target == PauseTarget::Resource(resource.clone()))
+        .or_else(|| {
+            pauses.iter().find(|p| match &p.target {
+                PauseTarget::Namespace(ns) => {
+                    *ns == resource.folder || p.target.recorded_in(objects.iter().copied())
+                }
+                PauseTarget::Resource(_) => false,
+            })
+        });
     match pause {
         Some(pause) => body.push_str(&format!(
             "<p class=\"running\">{}</p>\n",
@@ -307,107 +320,19 @@ pub async fn resource(
     Ok(Html(page(&target, &body)))
 }
 
-/// Where a workload's pods are: per cluster, the namespace and the labels they carry.
-type Selectors = BTreeMap<String, Vec<(String, BTreeMap<String, String>)>>;
-
-/// The pod labels of each recorded workload (Deployment, StatefulSet, DaemonSet: the
-/// selector's `matchLabels`; Job: its template's labels; CronJob: its job template's).
-fn selectors(objects: &[&RecordedObject]) -> Selectors {
-    let mut all = Selectors::new();
-    for object in objects {
-        let Some(namespace) = &object.key.namespace else {
-            continue;
-        };
-        let pointer = match (object.key.group.as_str(), object.key.kind.as_str()) {
-            ("apps", "Deployment" | "StatefulSet" | "DaemonSet") => "/spec/selector/matchLabels",
-            ("batch", "Job") => "/spec/template/metadata/labels",
-            ("batch", "CronJob") => "/spec/jobTemplate/spec/template/metadata/labels",
-            _ => continue,
-        };
-        let Ok(applied) = object.applied_value() else {
-            continue;
-        };
-        let labels: BTreeMap<String, String> = applied
-            .pointer(pointer)
-            .and_then(Value::as_object)
-            .map(|m| {
-                m.iter()
-                    .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
-                    .collect()
-            })
-            .unwrap_or_default();
-        if !labels.is_empty() {
-            all.entry(object.key.cluster.clone())
-                .or_default()
-                .push((namespace.clone(), labels));
-        }
-    }
-    all
-}
-
-/// Per cluster, the pods of the resource (with their namespace) or why they could not be
-/// listed.
-type Pods = BTreeMap<String, Result<Vec<(String, Value)>, String>>;
-
-/// The clusters of `selectors`, connected, and the resource's pods in each (one list per
-/// workload); or why no cluster could be asked.
-async fn pods_of(
-    app: &App,
-    selectors: &Selectors,
-) -> Result<(sisyphus_cluster::Clusters, Pods), String> {
-    if app.kubeconfig.is_empty() {
-        return Err("no kubeconfig: start the dashboard with `--kubeconfig FILE`".to_owned());
-    }
-    let names: Vec<String> = selectors.keys().cloned().collect();
-    let clusters = sisyphus_cluster::Clusters::connect(&app.kubeconfig, &names)
-        .await
-        .map_err(|errors| {
-            errors
-                .iter()
-                .map(|e| crate::pipeline::chain(e))
-                .collect::<Vec<_>>()
-                .join("; ")
-        })?;
-    let mut all = BTreeMap::new();
-    for (cluster_name, workloads) in selectors {
-        let Some(cluster) = clusters.get(cluster_name) else {
-            continue;
-        };
-        let mut pods = Vec::new();
-        let mut failed = None;
-        for (namespace, labels) in workloads {
-            match cluster.pods_matching(namespace, labels).await {
-                Ok(found) => pods.extend(found.into_iter().map(|p| (namespace.clone(), p))),
-                Err(e) => failed = Some(crate::pipeline::chain(&e)),
-            }
-        }
-        all.insert(
-            cluster_name.clone(),
-            match failed {
-                Some(why) => Err(why),
-                None => Ok(pods),
-            },
-        );
-    }
-    Ok((clusters, all))
-}
-
 /// The pods table: cluster, pod, phase, ready containers, restarts, node, logs links.
 async fn pods_section(app: &App, resource: &ResourceId, objects: &[&RecordedObject]) -> String {
-    let selectors = selectors(objects);
-    if selectors.is_empty() {
+    let workloads = pods::workloads(objects);
+    if workloads.is_empty() {
         return "<p>No workload of it runs pods.</p>\n".to_owned();
     }
-    let per_cluster = match pods_of(app, &selectors).await {
-        Ok((_, found)) => found,
-        Err(why) => return format!("<p class=\"failed\">{}</p>\n", escape(&why)),
-    };
+    let per_cluster = pods::list(app, &workloads).await;
     let mut out = String::from(
         "<table>\n<tr><th>cluster</th><th>pod</th><th>phase</th><th>ready</th>\
          <th>restarts</th><th>node</th><th>logs</th></tr>\n",
     );
-    for (cluster, pods) in &per_cluster {
-        let pods = match pods {
+    for (cluster, found) in &per_cluster {
+        let pods = match &found.pods {
             Ok(pods) => pods,
             Err(why) => {
                 out.push_str(&format!(
@@ -501,45 +426,59 @@ pub async fn logs(
         .values()
         .filter(|r| r.resource.as_ref() == Some(&resource) && r.key.cluster == query.cluster)
         .collect();
-    let selectors = selectors(&objects);
-    let (clusters, pods) = pods_of(&app, &selectors)
-        .await
-        .map_err(|why| Failure::new(StatusCode::BAD_GATEWAY, why))?;
-    let found = pods.get(&query.cluster).map(|pods| match pods {
-        Ok(pods) => Ok(pods
-            .iter()
-            .find(|(_, p)| p.pointer("/metadata/name").and_then(Value::as_str) == Some(&query.pod))
-            .map(|(namespace, _)| namespace.clone())),
-        Err(why) => Err(why.clone()),
-    });
-    let namespace = match found {
-        Some(Ok(Some(namespace))) => namespace,
-        Some(Err(why)) => return Err(Failure::new(StatusCode::BAD_GATEWAY, why)),
-        _ => {
-            return Err(Failure::new(
-                StatusCode::NOT_FOUND,
-                format!(
-                    "pod `{}` in cluster `{}` is not one of `{}`'s",
-                    query.pod,
-                    query.cluster,
-                    history_view::resource_path(&resource)
-                ),
-            ));
-        }
+    let workloads = pods::workloads(&objects);
+    let mut found = pods::list(&app, &workloads).await;
+    let not_ours = || {
+        Failure::new(
+            StatusCode::NOT_FOUND,
+            format!(
+                "pod `{}` in cluster `{}` is not one of `{}`'s",
+                query.pod,
+                query.cluster,
+                history_view::resource_path(&resource)
+            ),
+        )
     };
-    let Some(cluster) = clusters.get(&query.cluster) else {
+    let Some(there) = found.remove(&query.cluster) else {
+        return Err(not_ours());
+    };
+    let pods = there
+        .pods
+        .map_err(|why| Failure::new(StatusCode::BAD_GATEWAY, why))?;
+    let Some((namespace, _)) = pods.iter().find(|(_, p)| {
+        p.pointer("/metadata/name").and_then(Value::as_str) == Some(query.pod.as_str())
+    }) else {
+        return Err(not_ours());
+    };
+    let Some(cluster) = there.cluster.as_ref().and_then(|c| c.get(&query.cluster)) else {
         return Err(Failure::new(
             StatusCode::BAD_GATEWAY,
-            "cluster not connected",
+            "the cluster is not connected",
         ));
     };
     let lines = query
         .lines
         .unwrap_or(DEFAULT_LOG_LINES)
         .clamp(1, MAX_LOG_LINES);
-    let log = cluster
-        .pod_logs(&namespace, &query.pod, query.container.as_deref(), lines)
-        .await
-        .map_err(|e| Failure::new(StatusCode::BAD_GATEWAY, crate::pipeline::chain(&e)))?;
+    let read = cluster.pod_logs(namespace, &query.pod, query.container.as_deref(), lines);
+    let log = match tokio::time::timeout(pods::LOG_TIMEOUT, read).await {
+        Ok(Ok(log)) => log,
+        Ok(Err(e)) => {
+            return Err(Failure::new(
+                StatusCode::BAD_GATEWAY,
+                crate::pipeline::chain(&e),
+            ));
+        }
+        Err(_) => {
+            return Err(Failure::new(
+                StatusCode::GATEWAY_TIMEOUT,
+                format!(
+                    "`{}` did not return the log within {} s",
+                    query.cluster,
+                    pods::LOG_TIMEOUT.as_secs()
+                ),
+            ));
+        }
+    };
     Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], log).into_response())
 }

@@ -158,8 +158,8 @@ fn same(a: &str, b: &str) -> bool {
 }
 
 /// What a form asks for.
-enum Asked<'a> {
-    Pause(Option<&'a str>),
+enum Asked {
+    Pause(Option<String>),
     Resume,
 }
 
@@ -170,17 +170,33 @@ async fn write(
     path: (String, String, String),
     headers: &HeaderMap,
     form: &Posted,
-    asked: Asked<'_>,
+    asked: Asked,
 ) -> Result<Redirect, Failure> {
     let (resource, holder) = checked(app, path, headers, form).await?;
     let targets = [PauseTarget::Resource(resource.clone())];
-    let lock = crate::context::take_lock(&app.store, &holder).await?;
-    let written = match asked {
-        Asked::Pause(reason) => app.store.pause(&lock, &targets, reason).await,
-        Asked::Resume => app.store.resume(&lock, &targets).await,
-    };
-    lock.release().await?;
-    written?;
+    let store = app.store.clone();
+    // Its own task: a client that hangs up must not stop it between taking the lock and
+    // releasing it.
+    let written = tokio::spawn(async move {
+        let lock = crate::context::take_lock(&store, &holder).await?;
+        let written = match asked {
+            Asked::Pause(reason) => store.pause(&lock, &targets, reason.as_deref()).await,
+            Asked::Resume => store.resume(&lock, &targets).await,
+        };
+        lock.release().await?;
+        written?;
+        anyhow::Ok(())
+    })
+    .await;
+    match written {
+        Ok(result) => result?,
+        Err(e) => {
+            return Err(Failure::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                e.to_string(),
+            ));
+        }
+    }
     Ok(Redirect::to(&resource_href(&resource)))
 }
 
@@ -195,7 +211,8 @@ pub async fn pause(
         .reason
         .as_deref()
         .map(str::trim)
-        .filter(|r| !r.is_empty());
+        .filter(|r| !r.is_empty())
+        .map(str::to_owned);
     write(&app, path, &headers, &form, Asked::Pause(reason)).await
 }
 

@@ -52,6 +52,20 @@ impl Dashboard {
 
     /// One HTTP/1.0 request: status and body.
     fn request(&self, method: &str, path: &str, form: Option<&str>) -> (u16, String) {
+        let (status, _, body) =
+            self.request_with(method, path, form, &format!("Host: {}", self.host));
+        (status, body)
+    }
+
+    /// [`Dashboard::request`] with these header lines (`Host` among them): status, response
+    /// head and body.
+    fn request_with(
+        &self,
+        method: &str,
+        path: &str,
+        form: Option<&str>,
+        headers: &str,
+    ) -> (u16, String, String) {
         let mut stream = TcpStream::connect(&self.host).unwrap();
         stream
             .set_read_timeout(Some(Duration::from_secs(60)))
@@ -67,8 +81,7 @@ impl Dashboard {
         };
         write!(
             stream,
-            "{method} {path} HTTP/1.0\r\nHost: {}\r\n{content}\r\n{body}",
-            self.host
+            "{method} {path} HTTP/1.0\r\n{headers}\r\n{content}\r\n{body}"
         )
         .unwrap();
         let mut response = String::new();
@@ -78,11 +91,8 @@ impl Dashboard {
             .nth(1)
             .and_then(|s| s.parse().ok())
             .unwrap_or_else(|| panic!("no status in {response}"));
-        let body = response
-            .split_once("\r\n\r\n")
-            .map(|(_, b)| b.to_owned())
-            .unwrap_or_default();
-        (status, body)
+        let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+        (status, head.to_ascii_lowercase(), body.to_owned())
     }
 
     #[track_caller]
@@ -135,6 +145,25 @@ fn the_dashboard_shows_the_history_the_pods_and_records_its_pauses() {
     );
     assert!(index.contains("push lock: free"), "{index}");
 
+    // Only its own names, never framed, and no post from another site.
+    let (status, head, body) = d.request_with("GET", "/", None, "Host: rebound.example:80");
+    assert_eq!(status, 421, "{body}");
+    assert!(body.contains("--allowed-host rebound.example:80"), "{body}");
+    assert!(head.contains("x-frame-options: deny"), "{head}");
+    let (_, head, _) = d.request_with("GET", "/", None, &format!("Host: {}", d.host));
+    assert!(
+        head.contains("content-security-policy: default-src 'none'"),
+        "{head}"
+    );
+    let (status, _, body) = d.request_with(
+        "POST",
+        &format!("{resource}/pause"),
+        Some("token=x"),
+        &format!("Host: {}\r\nOrigin: https://evil.example", d.host),
+    );
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("another site"), "{body}");
+
     // One push's change set, with no Secret value; an unknown one is 404.
     let push = d.get("/pushes/2");
     assert!(push.contains("--verbose"), "{push}");
@@ -154,8 +183,16 @@ fn the_dashboard_shows_the_history_the_pods_and_records_its_pauses() {
     assert_eq!(history["history"][0]["id"], 2);
     let shown = d.json("/api/pushes/2");
     assert_eq!(shown["push"]["id"], 2);
-    let (status, _) = d.request("GET", "/api/history?resource=Service/x/y", None);
+    let (status, body) = d.request("GET", "/api/history?resource=Service/x/y", None);
     assert_eq!(status, 400);
+    let error: Value = serde_json::from_str(&body).unwrap();
+    assert!(
+        error["error"]
+            .as_str()
+            .unwrap()
+            .contains("unknown kind `Service`"),
+        "{error}"
+    );
 
     // The resource's page: its objects, and its pods in both clusters once KWOK runs them.
     let deadline = Instant::now() + Duration::from_secs(90);
@@ -235,4 +272,31 @@ fn the_dashboard_shows_the_history_the_pods_and_records_its_pauses() {
     );
     assert_eq!(status, 303, "{body}");
     assert_eq!(d.json("/api/status")["pauses"], Value::Array(Vec::new()));
+    drop(d);
+
+    // Behind an authenticating proxy: the user its header names, and no write without it.
+    let proxied = Dashboard::start(&g, &["--allow-writes", "--user-header", "X-Forwarded-User"]);
+    let page = proxied.get(&resource);
+    let token = page
+        .split("name=\"token\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_owned();
+    let form = format!("token={token}");
+    let (status, body) = proxied.request("POST", &format!("{resource}/pause"), Some(&form));
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("no `X-Forwarded-User` header"), "{body}");
+    let (status, _, body) = proxied.request_with(
+        "POST",
+        &format!("{resource}/pause"),
+        Some(&form),
+        &format!(
+            "Host: {}\r\nX-Forwarded-User: bob@example.com",
+            proxied.host
+        ),
+    );
+    assert_eq!(status, 303, "{body}");
+    let audit = proxied.json("/api/history?audit=true&limit=1");
+    assert_eq!(audit["history"][0]["user"], "bob@example.com");
 }

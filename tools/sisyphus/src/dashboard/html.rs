@@ -49,7 +49,8 @@ pub fn page(title: &str, body: &str) -> String {
         "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <title>{title} · Sisyphus</title>\n<style>{STYLE}</style>\n</head>\n<body>\n\
-         <nav><a href=\"/\">Sisyphus</a> · <a href=\"/?audit=true\">audit trail</a> · \
+         <nav><a href=\"/\">Sisyphus</a> · <a href=\"/resources\">resources</a> · \
+         <a href=\"/?audit=true\">audit trail</a> · \
          <a href=\"/api/status\">status JSON</a> · <a href=\"/api/history\">history JSON</a></nav>\n\
          <h1>{title}</h1>\n{body}</body>\n</html>\n",
         title = escape(title),

@@ -1,8 +1,9 @@
 //! `sisyphus dashboard`: a small web view of the state database and the clusters, for the
 //! people who operate pushes. It shows what the CLI shows (status, history, one push's change
-//! set, the audit trail), and per resource its history, its pause or pin, its pods in every
-//! cluster and their logs. With `--allow-writes` it can pause and resume a resource, under
-//! the push lock, recorded in the audit trail like `sisyphus pause`.
+//! set, the audit trail), every resource grouped by the namespace folder that declares it, and
+//! per resource its history, its pause or pin, its pods in every cluster and their logs. With
+//! `--allow-writes` it can pause and resume a resource, under the push lock, recorded in the
+//! audit trail like `sisyphus pause`.
 //!
 //! Nothing here decides anything: pages are the CLI's views (`crate::views`) in HTML, and
 //! writes go through the same `Store` calls as the commands. No script, no external asset.
@@ -43,6 +44,7 @@ pub fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/", get(pages::index))
         .route("/pushes/{id}", get(pages::push))
+        .route("/resources", get(pages::resources))
         .route("/resources/{kind}/{folder}/{name}", get(pages::resource))
         .route("/resources/{kind}/{folder}/{name}/logs", get(pages::logs))
         .route(

@@ -1,6 +1,7 @@
 //! The dashboard's pages (HTML) and its JSON API: each reads the state database (and, for a
 //! resource, its clusters) and hands the result to a view of `crate::views`.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use axum::Json;
@@ -224,6 +225,72 @@ pub async fn history_json(
         .await
         .map_err(|e| ApiFailure(e.into()))?;
     Ok(Json(history_view::json(&entries)))
+}
+
+/// `/resources`: every resource the state database records objects of, grouped by the folder
+/// that declares it (its namespace, or `global`), each with its clusters, its config images
+/// and whether it is paused or pinned.
+pub async fn resources(State(app): Shared) -> Result<Html<String>, Failure> {
+    let snapshot = app.store.snapshot(None).await?;
+    let pauses = app.store.pauses().await?;
+    let pins = app.store.pins().await?;
+    let mut by_resource: BTreeMap<&ResourceId, (BTreeSet<&str>, BTreeSet<&str>)> = BTreeMap::new();
+    for object in snapshot.objects.values() {
+        let Some(resource) = &object.resource else {
+            continue;
+        };
+        let (clusters, images) = by_resource.entry(resource).or_default();
+        clusters.insert(object.key.cluster.as_str());
+        if let Some(config) = &object.config {
+            images.insert(config.config_image.as_str());
+        }
+    }
+    let mut body = String::new();
+    if by_resource.is_empty() {
+        body.push_str("<p>Nothing recorded yet.</p>\n");
+    }
+    let mut folder: Option<&str> = None;
+    for (resource, (clusters, images)) in &by_resource {
+        if folder != Some(resource.folder.as_str()) {
+            if folder.is_some() {
+                body.push_str("</table>\n");
+            }
+            folder = Some(resource.folder.as_str());
+            body.push_str(&format!(
+                "<h2>{}</h2>\n<table>\n<tr><th>resource</th><th>clusters</th>\
+                 <th>config images</th><th>state</th></tr>\n",
+                escape(&resource.folder)
+            ));
+        }
+        let mut state = Vec::new();
+        if let Some(pause) = pauses.iter().find(|p| match &p.target {
+            PauseTarget::Resource(r) => r == *resource,
+            PauseTarget::Namespace(ns) => *ns == resource.folder,
+        }) {
+            state.push(format!("paused by {}", pause.user));
+        }
+        if let Some(pin) = pins.iter().find(|p| p.resource == **resource) {
+            state.push(format!("pinned to push {}", pin.to_push));
+        }
+        body.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"running\">{}</td></tr>\n",
+            link(
+                &resource_href(resource),
+                &history_view::resource_path(resource)
+            ),
+            escape(&clusters.iter().copied().collect::<Vec<_>>().join(", ")),
+            images
+                .iter()
+                .map(|i| escape(i))
+                .collect::<Vec<_>>()
+                .join("<br>"),
+            escape(&state.join("; ")),
+        ));
+    }
+    if folder.is_some() {
+        body.push_str("</table>\n");
+    }
+    Ok(Html(page("Resources", &body)))
 }
 
 /// `/resources/{kind}/{folder}/{name}`: its pause and pin, its recorded objects, its pods in

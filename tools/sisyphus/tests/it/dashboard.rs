@@ -145,6 +145,20 @@ fn the_dashboard_shows_the_history_the_pods_and_records_its_pauses() {
     );
     assert!(index.contains("push lock: free"), "{index}");
 
+    // Every resource, grouped by the folder that declares it.
+    let resources = d.get("/resources");
+    assert!(
+        resources.contains(&format!("<h2>{}</h2>", g.ns)),
+        "{resources}"
+    );
+    for kind in ["Deployment/", "CronJob/"] {
+        assert!(
+            resources.contains(&format!("<a href=\"/resources/{kind}{}/", g.ns)),
+            "{kind}: {resources}"
+        );
+    }
+    assert!(resources.contains("<td>east, west</td>"), "{resources}");
+
     // Only its own names, never framed, and no post from another site.
     let (status, head, body) = d.request_with("GET", "/", None, "Host: rebound.example:80");
     assert_eq!(status, 421, "{body}");

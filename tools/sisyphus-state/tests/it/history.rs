@@ -522,7 +522,7 @@ pub async fn pins_hold_a_resource_at_its_objects_of_one_push(db: &TestDb) {
     store.close().await;
 }
 
-/// Every operation's word is stored and read back, the ones no command writes yet included.
+/// Every operation's word is stored and read back.
 pub async fn every_operation_round_trips(db: &TestDb) {
     let store = db.open().await;
     let lock = store.lock(&holder("alice"), DEFAULT_LEASE).await.unwrap();

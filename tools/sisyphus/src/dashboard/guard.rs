@@ -30,6 +30,14 @@ pub fn allowed_hosts(listen: SocketAddr, extra: &[String]) -> BTreeSet<String> {
         hosts.insert(format!("127.0.0.1:{port}"));
         hosts.insert(format!("[::1]:{port}"));
     }
+    if port == 80 {
+        // Browsers leave the default port out of `Host`.
+        let bare: Vec<String> = hosts
+            .iter()
+            .filter_map(|h| h.strip_suffix(":80").map(str::to_owned))
+            .collect();
+        hosts.extend(bare);
+    }
     hosts
 }
 
@@ -111,10 +119,16 @@ mod tests {
             assert!(hosts.contains(host), "{host}: {hosts:?}");
         }
         assert!(!hosts.contains("evil.example:8473"));
-        let any: SocketAddr = "0.0.0.0:80".parse().unwrap_or_else(|_| unreachable!());
+        let any: SocketAddr = "0.0.0.0:8080".parse().unwrap_or_else(|_| unreachable!());
         assert_eq!(
             allowed_hosts(any, &[]).into_iter().collect::<Vec<_>>(),
-            ["0.0.0.0:80"]
+            ["0.0.0.0:8080"]
+        );
+        let http: SocketAddr = "127.0.0.1:80".parse().unwrap_or_else(|_| unreachable!());
+        let hosts = allowed_hosts(http, &[]);
+        assert!(
+            hosts.contains("localhost") && hosts.contains("localhost:80"),
+            "{hosts:?}"
         );
     }
 }

@@ -51,7 +51,7 @@ pub use changes::{HistoryEntry, HistoryFilter, PushChange, ResourceMove};
 pub use error::{Cause, Error};
 pub use history::{Operation, Outcome, PushInfo, PushRow};
 pub use lock::{DEFAULT_LEASE, Holder, LockInfo, MIN_LEASE, PushLock};
-pub use pins::as_of;
+pub use pins::{ChangeRef, as_of};
 pub use store::Store;
 pub use time::Timestamp;
 pub use url::{DatabaseUrl, Dialect};

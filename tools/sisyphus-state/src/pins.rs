@@ -1,20 +1,23 @@
 //! Pins in the state database (table `pins`): written under the push lock, each pin or unpin
 //! in one fenced transaction together with its audit row in `pushes`. And what a pin holds a
-//! resource at: its objects as of one history row, from `push_changes`
-//! ([`Store::resource_changes`], [`as_of`]).
+//! resource at: its objects as of one history row, from `push_changes`: the resource's history
+//! without intents ([`Store::resource_history`]), the rows [`as_of`] picks, then only those
+//! rows whole ([`Store::changes_by_id`]).
 
 use std::collections::BTreeMap;
 
 use sisyphus_core::change::Action;
-use sisyphus_core::desired::ResourceId;
+use sisyphus_core::desired::{ObjectKey, ResourceId};
 use sisyphus_core::pin::{Pin, target};
 use sisyphus_core::state::ObjectId;
+use sqlx::AssertSqlSafe;
 
 use crate::audit::on_pool;
 use crate::changes::{PushChange, change_from_row};
 use crate::error::Error;
 use crate::history::Operation;
 use crate::lock::PushLock;
+use crate::sql;
 use crate::store::{Columns as _, Store, query_error, resource_kind, with_pool};
 
 impl Store {
@@ -105,12 +108,13 @@ impl Store {
         Ok(id)
     }
 
-    /// Every change the history keeps of `resource`'s objects, oldest first.
+    /// Every change the history keeps of `resource`'s objects, oldest first, without their
+    /// intents: what [`as_of`] picks from, and [`Store::changes_by_id`] then reads whole.
     ///
     /// # Errors
     ///
     /// [`Error::Query`], [`Error::BadRow`].
-    pub async fn resource_changes(&self, resource: &ResourceId) -> Result<Vec<PushChange>, Error> {
+    pub async fn resource_history(&self, resource: &ResourceId) -> Result<Vec<ChangeRef>, Error> {
         let sql = self.sql();
         let operation = format!("read the history of `{}`", target(resource));
         with_pool!(self.pool(), p => {
@@ -121,23 +125,98 @@ impl Store {
                 .fetch_all(p)
                 .await
                 .map_err(query_error(operation))?;
-            rows.iter().map(change_from_row).collect()
+            rows.iter().map(change_ref_from_row).collect()
         })
+    }
+
+    /// The `push_changes` rows `ids` (from [`Store::resource_history`]), whole, in id order;
+    /// read 500 at a time.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Query`], [`Error::BadRow`].
+    pub async fn changes_by_id(&self, ids: &[i64]) -> Result<Vec<PushChange>, Error> {
+        let dialect = self.dialect();
+        let mut all = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let statement = sql::changes_by_id(dialect, chunk.len());
+            let found: Vec<PushChange> = with_pool!(self.pool(), p => {
+                let mut query = sqlx::query(AssertSqlSafe(statement.clone()));
+                for id in chunk {
+                    query = query.bind(*id);
+                }
+                let rows = query
+                    .fetch_all(p)
+                    .await
+                    .map_err(query_error("read history rows"))?;
+                rows.iter().map(change_from_row).collect::<Result<_, _>>()?
+            });
+            all.extend(found);
+        }
+        Ok(all)
     }
 }
 
-/// The objects `changes` (one resource's, oldest first) leave as of history row `push`: per
+/// One change of a resource's history, without its intents.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChangeRef {
+    /// Its row in `push_changes`.
+    pub id: i64,
+    /// The push that made it.
+    pub push_id: i64,
+    /// What was done.
+    pub action: Action,
+    /// The object, with the version written.
+    pub key: ObjectKey,
+}
+
+/// The changes `history` (one resource's, oldest first) leaves as of history row `push`: per
 /// object, its newest change at or before `push`, unless that change deleted it. Sorted by
 /// object.
-pub fn as_of(changes: &[PushChange], push: i64) -> Vec<&PushChange> {
-    let mut newest: BTreeMap<ObjectId, &PushChange> = BTreeMap::new();
-    for change in changes.iter().filter(|c| c.push_id <= push) {
+pub fn as_of(history: &[ChangeRef], push: i64) -> Vec<&ChangeRef> {
+    let mut newest: BTreeMap<ObjectId, &ChangeRef> = BTreeMap::new();
+    for change in history.iter().filter(|c| c.push_id <= push) {
         newest.insert(ObjectId::of(&change.key), change);
     }
     newest
         .into_values()
         .filter(|c| c.action != Action::Delete)
         .collect()
+}
+
+/// Reads `id, push_id, action, cluster, api_group, api_version, kind, namespace, name`.
+fn change_ref_from_row<R>(row: &R) -> Result<ChangeRef, Error>
+where
+    R: sqlx::Row,
+    usize: sqlx::ColumnIndex<R>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    const T: &str = "push_changes";
+    let id: i64 = row.cell(0, T, "?")?;
+    let shown = id.to_string();
+    let word: String = row.cell(2, T, &shown)?;
+    let action = Action::ALL
+        .into_iter()
+        .find(|a| a.word() == word)
+        .ok_or_else(|| Error::BadRow {
+            table: T,
+            id: shown.clone(),
+            problem: format!("unknown action `{word}`"),
+        })?;
+    Ok(ChangeRef {
+        id,
+        push_id: row.cell(1, T, &shown)?,
+        action,
+        key: ObjectKey {
+            cluster: row.cell(3, T, &shown)?,
+            group: row.cell(4, T, &shown)?,
+            version: row.cell(5, T, &shown)?,
+            kind: row.cell(6, T, &shown)?,
+            namespace: row.cell(7, T, &shown)?,
+            name: row.cell(8, T, &shown)?,
+        },
+    })
 }
 
 /// The pins in `rows`.

@@ -85,7 +85,8 @@ pub(crate) struct Sql {
     pub upsert_pin: String,
     pub delete_pin: String,
     pub pins: String,
-    /// Every change of one resource's objects, oldest first.
+    /// Every change of one resource's objects, oldest first: row id, push, action and object
+    /// (no intents).
     pub changes_of_resource: String,
     /// Whether `_sqlx_migrations` exists (one row with a count).
     pub migrations_table_exists: &'static str,
@@ -238,11 +239,12 @@ impl Sql {
             )),
             delete_pin: r("DELETE FROM pins WHERE target = ?"),
             pins: r(&format!("SELECT {PIN_COLUMNS} FROM pins ORDER BY target")),
-            changes_of_resource: r(&format!(
-                "SELECT {CHANGE_SUMMARY_COLUMNS}, {CHANGE_DETAIL_COLUMNS} FROM push_changes \
+            changes_of_resource: r(
+                "SELECT id, push_id, action, cluster, api_group, api_version, \
+                 kind, namespace, name FROM push_changes \
                  WHERE resource_kind = ? AND resource_folder = ? AND resource_name = ? \
-                 ORDER BY id"
-            )),
+                 ORDER BY id",
+            ),
             migrations_table_exists: match dialect {
                 Dialect::Sqlite => {
                     "SELECT COUNT(*) FROM sqlite_master \
@@ -354,6 +356,18 @@ pub(crate) fn history_changes(dialect: Dialect, shape: HistoryShape) -> String {
              ORDER BY c.push_id, c.id",
             columns.join(", "),
             shape.change_conditions()
+        ),
+    )
+}
+
+/// Whole `push_changes` rows by id, `count` placeholders.
+pub(crate) fn changes_by_id(dialect: Dialect, count: usize) -> String {
+    render(
+        dialect,
+        &format!(
+            "SELECT {CHANGE_SUMMARY_COLUMNS}, {CHANGE_DETAIL_COLUMNS} FROM push_changes \
+             WHERE id IN ({}) ORDER BY id",
+            vec!["?"; count].join(", ")
         ),
     )
 }

@@ -8,9 +8,9 @@ use sisyphus_core::desired::DesiredObjects;
 use sisyphus_core::pin::Pin;
 use sisyphus_core::state::{ObjectId, StateSnapshot};
 use sisyphus_diff::Pinned;
-use sisyphus_state::{PushChange, Store};
+use sisyphus_state::{ChangeRef, PushChange, Store};
 
-/// Every pin with what it holds (see [`pinned_at`]).
+/// Every pin with what it holds (see [`load`]).
 ///
 /// # Errors
 ///
@@ -18,44 +18,65 @@ use sisyphus_state::{PushChange, Store};
 pub async fn pinned(store: &Store, state: &StateSnapshot) -> anyhow::Result<Vec<Pinned>> {
     let mut all = Vec::new();
     for pin in store.pins().await? {
-        let changes = store.resource_changes(&pin.resource).await?;
-        all.push(pinned_at(pin, &changes, state)?);
+        let history = store.resource_history(&pin.resource).await?;
+        all.push(load(store, pin, &history, state).await?);
     }
     Ok(all)
 }
 
-/// What `pin` holds its resource at, from the resource's history `changes` (oldest first):
-/// its objects as of `pin.to_push`, except those Sisyphus no longer manages (forgotten since:
-/// not in `state`, and not deleted by a later push either), and every object the history
-/// knows of it.
+/// What `pin` holds its resource at, given the resource's `history` (oldest first): the rows
+/// [`held_rows`] picks, read whole.
+///
+/// # Errors
+///
+/// The state database fails, or holds an intent that is not JSON.
+pub async fn load(
+    store: &Store,
+    pin: Pin,
+    history: &[ChangeRef],
+    state: &StateSnapshot,
+) -> anyhow::Result<Pinned> {
+    let rows = store
+        .changes_by_id(&held_rows(&pin, history, state))
+        .await?;
+    pinned_from(pin, history, &rows)
+}
+
+/// The history rows `pin` holds its resource at: per object, its newest change at or before
+/// `pin.to_push` unless that deleted it, and only for objects Sisyphus still manages (in
+/// `state`, or deleted by a later push; one forgotten since is not brought back).
+pub fn held_rows(pin: &Pin, history: &[ChangeRef], state: &StateSnapshot) -> Vec<i64> {
+    let newest: BTreeMap<ObjectId, Action> = history
+        .iter()
+        .map(|c| (ObjectId::of(&c.key), c.action))
+        .collect();
+    sisyphus_state::as_of(history, pin.to_push)
+        .into_iter()
+        .filter(|change| {
+            let id = ObjectId::of(&change.key);
+            state.objects.contains_key(&id) || newest.get(&id) == Some(&Action::Delete)
+        })
+        .map(|change| change.id)
+        .collect()
+}
+
+/// The pin with the objects of `rows` (read by [`held_rows`]'s ids) and every object
+/// `history` knows.
 ///
 /// # Errors
 ///
 /// A stored intent is not JSON (a database edited by hand).
-pub fn pinned_at(
-    pin: Pin,
-    changes: &[PushChange],
-    state: &StateSnapshot,
-) -> anyhow::Result<Pinned> {
-    let newest: BTreeMap<ObjectId, Action> = changes
-        .iter()
-        .map(|c| (ObjectId::of(&c.key), c.action))
-        .collect();
+pub fn pinned_from(pin: Pin, history: &[ChangeRef], rows: &[PushChange]) -> anyhow::Result<Pinned> {
     let mut objects = DesiredObjects::new();
-    for change in sisyphus_state::as_of(changes, pin.to_push) {
-        let id = ObjectId::of(&change.key);
-        let managed = state.objects.contains_key(&id) || newest.get(&id) == Some(&Action::Delete);
-        if !managed {
-            continue;
-        }
-        if let Some(object) = change.desired()? {
-            objects.insert(change.key.clone(), object);
+    for row in rows {
+        if let Some(object) = row.desired()? {
+            objects.insert(row.key.clone(), object);
         }
     }
     Ok(Pinned {
         pin,
         objects,
-        known: newest.into_keys().collect(),
+        known: history.iter().map(|c| ObjectId::of(&c.key)).collect(),
     })
 }
 
@@ -99,22 +120,30 @@ mod tests {
         }
     }
 
-    fn change(push_id: i64, name: &str, action: Action) -> PushChange {
+    fn change(id: i64, push_id: i64, name: &str, action: Action) -> (ChangeRef, PushChange) {
         let intent = json!({"apiVersion": "v1", "kind": "ConfigMap",
                             "metadata": {"name": name, "namespace": "web"},
                             "data": {"push": push_id.to_string()}})
         .to_string();
-        PushChange {
-            push_id,
-            key: key(name),
-            action,
-            resource: Some(echo()),
-            before: None,
-            after: None,
-            before_intent: None,
-            after_intent: (action != Action::Delete).then_some(intent),
-            reasons: Vec::new(),
-        }
+        (
+            ChangeRef {
+                id,
+                push_id,
+                action,
+                key: key(name),
+            },
+            PushChange {
+                push_id,
+                key: key(name),
+                action,
+                resource: Some(echo()),
+                before: None,
+                after: None,
+                before_intent: None,
+                after_intent: (action != Action::Delete).then_some(intent),
+                reasons: Vec::new(),
+            },
+        )
     }
 
     fn recorded(name: &str) -> (ObjectId, RecordedObject) {
@@ -136,14 +165,16 @@ mod tests {
 
     #[test]
     fn a_pin_holds_what_sisyphus_still_manages_as_of_its_push() {
-        let changes = [
-            change(1, "kept", Action::Create),
-            change(1, "deleted", Action::Create),
-            change(1, "forgotten", Action::Create),
-            change(2, "kept", Action::Update),
-            change(2, "deleted", Action::Delete),
-            change(2, "new", Action::Create),
-        ];
+        let (history, rows): (Vec<ChangeRef>, Vec<PushChange>) = [
+            change(1, 1, "kept", Action::Create),
+            change(2, 1, "deleted", Action::Create),
+            change(3, 1, "forgotten", Action::Create),
+            change(4, 2, "kept", Action::Update),
+            change(5, 2, "deleted", Action::Delete),
+            change(6, 2, "new", Action::Create),
+        ]
+        .into_iter()
+        .unzip();
         // `forgotten` was dropped by `sisyphus forget`: in no state and never deleted.
         let state = StateSnapshot {
             objects: [recorded("kept"), recorded("new")].into_iter().collect(),
@@ -157,13 +188,21 @@ mod tests {
             since_ms: 0,
             push_id: 3,
         };
-        let pinned = pinned_at(pin, &changes, &state).unwrap();
-        let names: Vec<&str> = pinned.objects.keys().map(|k| k.name.as_str()).collect();
+        let ids = held_rows(&pin, &history, &state);
         assert_eq!(
-            names,
-            ["deleted", "kept"],
-            "deleted since: back; forgotten: not"
+            ids,
+            [2, 1],
+            "deleted since: back; forgotten: not (in object order)"
         );
+        let read: Vec<PushChange> = rows
+            .into_iter()
+            .zip(&history)
+            .filter(|(_, h)| ids.contains(&h.id))
+            .map(|(row, _)| row)
+            .collect();
+        let pinned = pinned_from(pin, &history, &read).unwrap();
+        let names: Vec<&str> = pinned.objects.keys().map(|k| k.name.as_str()).collect();
+        assert_eq!(names, ["deleted", "kept"]);
         let kept = &pinned.objects[&key("kept")];
         assert_eq!(kept.object["data"]["push"], "1", "as of push 1");
         assert_eq!(kept.resource, Some(echo()));

@@ -439,39 +439,54 @@ pub async fn pins_hold_a_resource_at_its_objects_of_one_push(db: &TestDb) {
         .await
         .unwrap();
 
-    let changes = store.resource_changes(&echo()).await.unwrap();
-    let pushes: Vec<i64> = changes.iter().map(|c| c.push_id).collect();
+    let history = store.resource_history(&echo()).await.unwrap();
+    let pushes: Vec<i64> = history.iter().map(|c| c.push_id).collect();
     assert_eq!(
         pushes,
         [first, first, second, second, third],
         "oldest first"
     );
-    let as_of = |push| -> Vec<(String, String)> {
-        sisyphus_state::as_of(&changes, push)
+    assert_eq!(history[4].action, Action::Delete);
+    assert_eq!(history[4].key, gone.key);
+    // As of a push: the newest row of each object then, read whole by id.
+    let as_of = |push| {
+        let ids: Vec<i64> = sisyphus_state::as_of(&history, push)
             .iter()
-            .map(|c| (c.key.cluster.clone(), c.after_intent.clone().unwrap()))
-            .collect()
+            .map(|c| c.id)
+            .collect();
+        let store = store.clone();
+        async move {
+            store
+                .changes_by_id(&ids)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|c| (c.key.cluster.clone(), c.after_intent.unwrap()))
+                .collect::<Vec<_>>()
+        }
     };
     assert_eq!(
-        as_of(first),
+        as_of(first).await,
         [
             ("a".to_owned(), v1[0].applied.clone()),
             ("b".to_owned(), v1[1].applied.clone())
         ]
     );
-    assert_eq!(as_of(second).len(), 2);
-    assert_eq!(as_of(second)[1].1, v2[1].applied);
+    let at_second = as_of(second).await;
+    assert_eq!(at_second.len(), 2);
+    assert_eq!(at_second[1].1, v2[1].applied);
     assert_eq!(
-        as_of(third),
+        as_of(third).await,
         [("a".to_owned(), v2[0].applied.clone())],
         "the delete of b counts"
     );
-    assert!(sisyphus_state::as_of(&changes, first - 1).is_empty());
+    assert!(sisyphus_state::as_of(&history, first - 1).is_empty());
+    assert!(store.changes_by_id(&[]).await.unwrap().is_empty());
     let other = ResourceId {
         name: "other".into(),
         ..echo()
     };
-    assert!(store.resource_changes(&other).await.unwrap().is_empty());
+    assert!(store.resource_history(&other).await.unwrap().is_empty());
 
     // A pin, with its audit row; it moves the generation like a pause.
     let generation = store.generation().await.unwrap();

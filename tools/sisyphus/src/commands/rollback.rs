@@ -15,7 +15,7 @@ use sisyphus_core::pause::PauseTarget;
 use sisyphus_core::pin::{Pin, target};
 use sisyphus_core::state::StateSnapshot;
 use sisyphus_diff::{DiffInput, Pinned};
-use sisyphus_state::{Operation, PushChange, Store};
+use sisyphus_state::{ChangeRef, Operation, Store};
 
 use crate::ExitStatus;
 use crate::commands::args::{ClusterArgs, DatabaseArgs, Output};
@@ -81,8 +81,8 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitStatus> {
     let client = ctx.registry(&args.registry);
     ctx.block_on(async {
         let store = context::open_store(&args.database).await?;
-        let changes = store.resource_changes(&resource).await?;
-        let to_push = match target_push(&store, &resource, &changes, &args).await {
+        let history = store.resource_history(&resource).await?;
+        let to_push = match target_push(&store, &resource, &history, &args).await {
             Ok(push) => push,
             Err(e) => {
                 store.close().await;
@@ -99,7 +99,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitStatus> {
             push_id: 0,
         };
         let state = store.snapshot(None).await?;
-        let pinned = crate::pins::pinned_at(pin, &changes, &state)?;
+        let pinned = crate::pins::load(&store, pin, &history, &state).await?;
         if pinned.objects.is_empty() {
             bail!(
                 "`{shown}` had no objects that Sisyphus still manages as of push {to_push} (they \
@@ -165,7 +165,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitStatus> {
 async fn target_push(
     store: &Store,
     resource: &ResourceId,
-    changes: &[PushChange],
+    changes: &[ChangeRef],
     args: &Args,
 ) -> anyhow::Result<i64> {
     let shown = target(resource);

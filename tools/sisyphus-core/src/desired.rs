@@ -98,6 +98,13 @@ pub struct ResourceId {
     pub name: String,
 }
 
+impl ResourceId {
+    /// `Deployment/web/echo`: the form pauses, pins, `--resource` and the dashboard's paths use.
+    pub fn path(&self) -> String {
+        format!("{}/{}/{}", self.kind, self.folder, self.name)
+    }
+}
+
 impl fmt::Display for ResourceId {
     /// `Deployment echo/echo`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

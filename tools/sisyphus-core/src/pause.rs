@@ -115,7 +115,7 @@ impl fmt::Display for PauseTarget {
     /// `Deployment/web/echo` or `namespace/web`: the form [`PauseTarget::parse`] reads.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            PauseTarget::Resource(r) => write!(f, "{}/{}/{}", r.kind, r.folder, r.name),
+            PauseTarget::Resource(r) => f.write_str(&r.path()),
             PauseTarget::Namespace(ns) => write!(f, "{NAMESPACE_TARGET}/{ns}"),
         }
     }

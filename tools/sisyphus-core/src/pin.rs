@@ -30,13 +30,8 @@ pub struct Pin {
 impl Pin {
     /// `Deployment/web/echo`: the form `sisyphus unpin` takes.
     pub fn target(&self) -> String {
-        target(&self.resource)
+        self.resource.path()
     }
-}
-
-/// `Deployment/web/echo` for `resource`: the form pins and pauses are written in.
-pub fn target(resource: &ResourceId) -> String {
-    format!("{}/{}/{}", resource.kind, resource.folder, resource.name)
 }
 
 /// What one pin held back in a diff: the objects where the files say something else than

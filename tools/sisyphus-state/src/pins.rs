@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use sisyphus_core::change::Action;
 use sisyphus_core::desired::{ObjectKey, ResourceId};
-use sisyphus_core::pin::{Pin, target};
+use sisyphus_core::pin::Pin;
 use sisyphus_core::state::ObjectId;
 use sqlx::AssertSqlSafe;
 
@@ -47,7 +47,7 @@ impl Store {
     ) -> Result<i64, Error> {
         lock.check()?;
         let what = "record the pin".to_owned();
-        let name = target(resource);
+        let name = resource.path();
         let message = format!("pinned `{name}` to push {to_push}");
         let holder = lock.holder().clone();
         let sql = self.sql();
@@ -83,7 +83,7 @@ impl Store {
     pub async fn unpin(&self, lock: &PushLock, resource: &ResourceId) -> Result<i64, Error> {
         lock.check()?;
         let what = "record the unpin".to_owned();
-        let name = target(resource);
+        let name = resource.path();
         let message = format!("unpinned `{name}`");
         let sql = self.sql();
         let id = on_pool!(
@@ -116,7 +116,7 @@ impl Store {
     /// [`Error::Query`], [`Error::BadRow`].
     pub async fn resource_history(&self, resource: &ResourceId) -> Result<Vec<ChangeRef>, Error> {
         let sql = self.sql();
-        let operation = format!("read the history of `{}`", target(resource));
+        let operation = format!("read the history of `{}`", resource.path());
         with_pool!(self.pool(), p => {
             let rows = sqlx::query(sql.changes_of_resource.as_str())
                 .bind(resource.kind.as_str())

@@ -215,8 +215,8 @@ pub async fn apply(how: &Apply<'_>, store: Store, diffed: &Diffed) -> anyhow::Re
                 "{} {push_id} was applied but `{}` is NOT pinned: the next push would undo it; \
                  run `sisyphus rollback {} --to {to_push}` again",
                 how.operation,
-                sisyphus_core::pin::target(resource),
-                sisyphus_core::pin::target(resource)
+                resource.path(),
+                resource.path()
             ))
         })?;
         crate::printer::status(&pinned_note(resource, to_push))?;
@@ -226,7 +226,7 @@ pub async fn apply(how: &Apply<'_>, store: Store, diffed: &Diffed) -> anyhow::Re
 
 /// `` `Deployment/web/echo` is pinned to push 3: ... until `sisyphus unpin ...` ``.
 pub fn pinned_note(resource: &ResourceId, to_push: i64) -> String {
-    let target = sisyphus_core::pin::target(resource);
+    let target = resource.path();
     format!(
         "`{target}` is pinned to push {to_push}: pushes keep it there until `sisyphus unpin \
          {target}`"

@@ -12,7 +12,7 @@ use anyhow::bail;
 use sisyphus_core::desired::{ConfigOrigin, DesiredObjects, ResourceId};
 use sisyphus_core::live::LiveObjects;
 use sisyphus_core::pause::PauseTarget;
-use sisyphus_core::pin::{Pin, target};
+use sisyphus_core::pin::Pin;
 use sisyphus_core::state::StateSnapshot;
 use sisyphus_diff::{DiffInput, Pinned};
 use sisyphus_state::{ChangeRef, Operation, Store};
@@ -77,7 +77,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitStatus> {
         ),
         Err(e) => bail!("{e}"),
     };
-    let shown = target(&resource);
+    let shown = resource.path();
     let client = ctx.registry(&args.registry);
     ctx.block_on(async {
         let store = context::open_store(&args.database).await?;
@@ -168,7 +168,7 @@ async fn target_push(
     changes: &[ChangeRef],
     args: &Args,
 ) -> anyhow::Result<i64> {
-    let shown = target(resource);
+    let shown = resource.path();
     let (Some(first), Some(newest)) = (changes.first(), changes.last()) else {
         bail!(
             "`{shown}` has no history: no push recorded a change to it (`sisyphus history \

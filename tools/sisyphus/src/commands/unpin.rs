@@ -47,7 +47,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitStatus> {
         crate::printer::stdout(&format!(
             "unpinned `{}`\nrecorded as operation {id}; the next push moves it to what the files \
              say\n",
-            sisyphus_core::pin::target(&resource)
+            resource.path()
         ))?;
         Ok(ExitStatus::Success)
     })

@@ -139,10 +139,7 @@ fn history_table(entries: &[HistoryEntry]) -> String {
                 match &one.resource {
                     Some(resource) => format!(
                         "{}<br><small>{}</small>",
-                        link(
-                            &resource_href(resource),
-                            &history_view::resource_path(resource)
-                        ),
+                        link(&resource_href(resource), &resource.path()),
                         text.replace('\n', "<br>")
                     ),
                     None => format!("<small>{}</small>", text.replace('\n', "<br>")),
@@ -274,10 +271,7 @@ pub async fn resources(State(app): Shared) -> Result<Html<String>, Failure> {
         }
         body.push_str(&format!(
             "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"running\">{}</td></tr>\n",
-            link(
-                &resource_href(resource),
-                &history_view::resource_path(resource)
-            ),
+            link(&resource_href(resource), &resource.path()),
             escape(&clusters.iter().copied().collect::<Vec<_>>().join(", ")),
             images
                 .iter()
@@ -300,7 +294,7 @@ pub async fn resource(
     Path((kind, folder, name)): Path<(String, String, String)>,
 ) -> Result<Html<String>, Failure> {
     let resource = parse_resource(&format!("{kind}/{folder}/{name}"))?;
-    let target = history_view::resource_path(&resource);
+    let target = resource.path();
     let snapshot = app.store.snapshot(None).await?;
     let objects: Vec<&RecordedObject> = snapshot
         .objects
@@ -502,7 +496,7 @@ pub async fn logs(
                 "pod `{}` in cluster `{}` is not one of `{}`'s",
                 query.pod,
                 query.cluster,
-                history_view::resource_path(&resource)
+                resource.path()
             ),
         )
     };

@@ -136,7 +136,7 @@ async fn checked(
             StatusCode::NOT_FOUND,
             format!(
                 "`{}` does not exist: the state database records no object of it",
-                sisyphus_core::pin::target(&resource)
+                resource.path()
             ),
         ));
     }

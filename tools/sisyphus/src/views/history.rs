@@ -101,7 +101,7 @@ pub fn move_text(one: &ResourceMove) -> String {
     let resource = one
         .resource
         .as_ref()
-        .map_or_else(|| "objects of no resource".to_owned(), resource_path);
+        .map_or_else(|| "objects of no resource".to_owned(), ResourceId::path);
     let clusters: Vec<String> = one.clusters.iter().map(|c| format!("`{c}`")).collect();
     let actions: Vec<&str> = one.actions.iter().map(|a| a.word()).collect();
     let mut out = format!(
@@ -124,11 +124,6 @@ pub fn move_text(one: &ResourceMove) -> String {
     out.extend(image(|c| &c.config_image, "config image"));
     out.extend(image(|c| &c.binary_image, "binary image"));
     out
-}
-
-/// `KIND/NAMESPACE/NAME`, the form `--resource` and `sisyphus pause` take.
-pub fn resource_path(resource: &ResourceId) -> String {
-    format!("{}/{}/{}", resource.kind, resource.folder, resource.name)
 }
 
 /// The history (or audit trail) as one JSON document: `version` and `history`, newest first.
@@ -176,7 +171,7 @@ fn origin_json(origin: Option<&ConfigOrigin>) -> Value {
 
 fn move_json(one: &ResourceMove) -> Value {
     json!({
-        "resource": one.resource.as_ref().map(resource_path),
+        "resource": one.resource.as_ref().map(ResourceId::path),
         "clusters": one.clusters,
         "actions": one.actions.iter().map(|a| a.word()).collect::<Vec<_>>(),
         "objects": one.objects,

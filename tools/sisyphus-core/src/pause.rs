@@ -61,6 +61,30 @@ impl PauseTarget {
         }
     }
 
+    /// Reads `KIND/NAMESPACE/NAME` (kind in any case) as a resource; `namespace/NAME` is an
+    /// error here, for what takes one resource only.
+    ///
+    /// # Errors
+    ///
+    /// What is wrong with `text`, with the expected form.
+    pub fn parse_resource(text: &str) -> Result<ResourceId, String> {
+        match PauseTarget::parse(text)? {
+            PauseTarget::Resource(resource) => Ok(resource),
+            PauseTarget::Namespace(_) => Err(format!(
+                "expected a resource `KIND/NAMESPACE/NAME`, not a namespace: `{text}`"
+            )),
+        }
+    }
+
+    /// Whether this target holds `resource` as a whole: it is that resource, or the namespace
+    /// folder that declares it.
+    pub fn holds_resource(&self, resource: &ResourceId) -> bool {
+        match self {
+            PauseTarget::Resource(r) => r == resource,
+            PauseTarget::Namespace(ns) => *ns == resource.folder,
+        }
+    }
+
     /// Whether this target holds `change`: its resource (desired or recorded) is the paused
     /// resource or comes from the paused namespace folder, or (for a namespace) the object lives
     /// in that namespace or is that Namespace.
@@ -162,6 +186,27 @@ pub struct Skipped {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_resource_is_read_and_held_by_itself_or_its_folder() {
+        let echo =
+            PauseTarget::parse_resource("deployment/web/echo").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(echo.path(), "Deployment/web/echo");
+        let error = PauseTarget::parse_resource("namespace/web").unwrap_err();
+        assert!(
+            error.contains("not a namespace: `namespace/web`"),
+            "{error}"
+        );
+        assert!(PauseTarget::parse_resource("web").is_err());
+        assert!(PauseTarget::Resource(echo.clone()).holds_resource(&echo));
+        assert!(PauseTarget::Namespace("web".into()).holds_resource(&echo));
+        assert!(!PauseTarget::Namespace("api".into()).holds_resource(&echo));
+        let other = ResourceId {
+            name: "other".into(),
+            ..echo.clone()
+        };
+        assert!(!PauseTarget::Resource(other).holds_resource(&echo));
+    }
 
     #[test]
     fn targets_parse_and_print_alike() {

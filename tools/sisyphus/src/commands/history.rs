@@ -84,12 +84,9 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitStatus> {
 }
 
 fn list(ctx: &Context, args: &ListArgs) -> anyhow::Result<ExitStatus> {
-    let resource = match args.resource.as_deref().map(PauseTarget::parse) {
+    let resource = match args.resource.as_deref().map(PauseTarget::parse_resource) {
         None => None,
-        Some(Ok(PauseTarget::Resource(resource))) => Some(resource),
-        Some(Ok(PauseTarget::Namespace(_))) => {
-            bail!("`--resource` takes `KIND/NAMESPACE/NAME`, not a namespace")
-        }
+        Some(Ok(resource)) => Some(resource),
         Some(Err(e)) => bail!("{e} in `--resource`"),
     };
     let filter = HistoryFilter {

@@ -68,15 +68,7 @@ pub struct Args {
 /// resource, a config image gone from its registry (all before anything is applied); then as
 /// `push`.
 pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitStatus> {
-    let resource = match PauseTarget::parse(&args.resource) {
-        Ok(PauseTarget::Resource(resource)) => resource,
-        Ok(PauseTarget::Namespace(_)) => bail!(
-            "`sisyphus rollback` takes one resource, `KIND/NAMESPACE/NAME`, not a namespace \
-             (`{}`)",
-            args.resource
-        ),
-        Err(e) => bail!("{e}"),
-    };
+    let resource = PauseTarget::parse_resource(&args.resource).map_err(anyhow::Error::msg)?;
     let shown = resource.path();
     let client = ctx.registry(&args.registry);
     ctx.block_on(async {
@@ -110,7 +102,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitStatus> {
             .pauses()
             .await?
             .into_iter()
-            .find(|p| holds(&p.target, &resource))
+            .find(|p| p.target.holds_resource(&resource))
         {
             bail!(
                 "{}: `sisyphus resume {}` first; {OUTCOME}",
@@ -200,14 +192,6 @@ async fn target_push(
                     newest.push_id
                 )
             }),
-    }
-}
-
-/// Whether pause `target` holds `resource` (the resource itself, or its namespace folder).
-fn holds(target: &PauseTarget, resource: &ResourceId) -> bool {
-    match target {
-        PauseTarget::Resource(r) => r == resource,
-        PauseTarget::Namespace(ns) => *ns == resource.folder,
     }
 }
 

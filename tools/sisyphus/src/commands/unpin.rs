@@ -1,7 +1,6 @@
 //! `sisyphus unpin`: end the pin a rollback put on a resource, under the push lock; the next
 //! push moves it to what the files say. A resource that is not pinned is refused.
 
-use anyhow::bail;
 use sisyphus_core::pause::PauseTarget;
 
 use crate::ExitStatus;
@@ -29,14 +28,7 @@ pub struct Args {
 /// A malformed resource or one not pinned (nothing written), the lock held, the database
 /// failing.
 pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitStatus> {
-    let resource = match PauseTarget::parse(&args.resource) {
-        Ok(PauseTarget::Resource(resource)) => resource,
-        Ok(PauseTarget::Namespace(_)) => bail!(
-            "`sisyphus unpin` takes one resource, `KIND/NAMESPACE/NAME`, not a namespace (`{}`)",
-            args.resource
-        ),
-        Err(e) => bail!("{e}"),
-    };
+    let resource = PauseTarget::parse_resource(&args.resource).map_err(anyhow::Error::msg)?;
     ctx.block_on(async {
         let store = context::open_store(&args.database).await?;
         let lock = context::take_lock(&store, &args.user.holder()).await?;

@@ -61,14 +61,7 @@ impl ListQuery {
 
 /// `KIND/NAMESPACE/NAME` as a resource, or 400.
 fn parse_resource(text: &str) -> Result<ResourceId, Failure> {
-    match PauseTarget::parse(text) {
-        Ok(PauseTarget::Resource(resource)) => Ok(resource),
-        Ok(PauseTarget::Namespace(_)) => Err(Failure::new(
-            StatusCode::BAD_REQUEST,
-            format!("expected a resource `KIND/NAMESPACE/NAME`, not a namespace: `{text}`"),
-        )),
-        Err(e) => Err(Failure::new(StatusCode::BAD_REQUEST, e)),
-    }
+    PauseTarget::parse_resource(text).map_err(|e| Failure::new(StatusCode::BAD_REQUEST, e))
 }
 
 /// The path of a resource's page.
@@ -260,10 +253,7 @@ pub async fn resources(State(app): Shared) -> Result<Html<String>, Failure> {
             ));
         }
         let mut state = Vec::new();
-        if let Some(pause) = pauses.iter().find(|p| match &p.target {
-            PauseTarget::Resource(r) => r == *resource,
-            PauseTarget::Namespace(ns) => *ns == resource.folder,
-        }) {
+        if let Some(pause) = pauses.iter().find(|p| p.target.holds_resource(resource)) {
             state.push(format!("paused by {}", pause.user));
         }
         if let Some(pin) = pins.iter().find(|p| p.resource == **resource) {

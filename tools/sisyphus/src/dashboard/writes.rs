@@ -123,13 +123,8 @@ async fn checked(
         ));
     }
     let (kind, folder, name) = path;
-    let resource = match PauseTarget::parse(&format!("{kind}/{folder}/{name}")) {
-        Ok(PauseTarget::Resource(resource)) => resource,
-        Ok(PauseTarget::Namespace(_)) => {
-            return Err(Failure::new(StatusCode::BAD_REQUEST, "not a resource"));
-        }
-        Err(e) => return Err(Failure::new(StatusCode::BAD_REQUEST, e)),
-    };
+    let resource = PauseTarget::parse_resource(&format!("{kind}/{folder}/{name}"))
+        .map_err(|e| Failure::new(StatusCode::BAD_REQUEST, e))?;
     let snapshot = app.store.snapshot(None).await?;
     if !PauseTarget::Resource(resource.clone()).recorded_in(snapshot.objects.values()) {
         return Err(Failure::new(

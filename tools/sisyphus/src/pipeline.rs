@@ -8,10 +8,12 @@ use std::path::PathBuf;
 
 use anyhow::{Context as _, bail};
 use sisyphus_core::change::ChangeSet;
+use sisyphus_core::desired::DesiredObjects;
 use sisyphus_core::live::LiveObjects;
 use sisyphus_core::pause::Skipped;
 use sisyphus_core::pin::Held;
 use sisyphus_core::production::{Plan, ResourceSpec};
+use sisyphus_core::state::StateSnapshot;
 use sisyphus_diff::DiffInput;
 use sisyphus_render::{RenderInput, Rendered};
 use sisyphus_state::Store;
@@ -300,7 +302,32 @@ pub async fn diff(
         .objects
         .retain(|_, recorded| scope.contains(&recorded.key));
 
-    let scopes = sisyphus_diff::live_scopes(&desired, &snapshot);
+    let mut changes = compare(desired, &snapshot, &scope, cluster_args, shown, outcome).await?;
+    let skipped = sisyphus_diff::skip_paused(&mut changes, &store.pauses().await?);
+    Ok(Diffed {
+        changes,
+        generation,
+        scope,
+        skipped,
+        held,
+    })
+}
+
+/// The comparison itself: one list per cluster, kind and namespace for the desired objects
+/// `state` does not record (to find those that exist already), then `sisyphus_diff::diff`.
+///
+/// # Errors
+///
+/// [`Problems`] for unknown clusters or failed lists.
+pub async fn compare(
+    desired: DesiredObjects,
+    state: &StateSnapshot,
+    scope: &Scope,
+    cluster_args: &ClusterArgs,
+    shown: &str,
+    outcome: &str,
+) -> anyhow::Result<ChangeSet> {
+    let scopes = sisyphus_diff::live_scopes(&desired, state);
     let live = if scopes.is_empty() {
         LiveObjects::new()
     } else {
@@ -310,20 +337,12 @@ pub async fn diff(
             .await
             .map_err(|errors| Problems::of_messages(errors, shown, outcome))?
     };
-    let mut changes = sisyphus_diff::diff(DiffInput {
+    Ok(sisyphus_diff::diff(DiffInput {
         desired,
-        state: &snapshot,
+        state,
         live: &live,
         clusters: &scope.clusters,
-    });
-    let skipped = sisyphus_diff::skip_paused(&mut changes, &store.pauses().await?);
-    Ok(Diffed {
-        changes,
-        generation,
-        scope,
-        skipped,
-        held,
-    })
+    }))
 }
 
 /// An error and its causes as one message (see [`sisyphus_core::report::chain`]).

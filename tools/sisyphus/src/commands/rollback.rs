@@ -10,11 +10,10 @@ use std::path::PathBuf;
 
 use anyhow::bail;
 use sisyphus_core::desired::{ConfigOrigin, DesiredObjects, ResourceId};
-use sisyphus_core::live::LiveObjects;
 use sisyphus_core::pause::PauseTarget;
 use sisyphus_core::pin::Pin;
 use sisyphus_core::state::StateSnapshot;
-use sisyphus_diff::{DiffInput, Pinned};
+use sisyphus_diff::Pinned;
 use sisyphus_state::{ChangeRef, Operation, Store};
 
 use crate::ExitStatus;
@@ -288,22 +287,8 @@ async fn diff(
     scope
         .clusters
         .extend(state.objects.values().map(|r| r.key.cluster.clone()));
-    let scopes = sisyphus_diff::live_scopes(&desired, &state);
-    let live = if scopes.is_empty() {
-        LiveObjects::new()
-    } else {
-        let names: BTreeSet<String> = scopes.iter().map(|s| s.cluster.clone()).collect();
-        let connected = context::connect(clusters, &names, shown, OUTCOME).await?;
-        context::list_existing(&connected, &scopes)
-            .await
-            .map_err(|errors| Problems::of_messages(errors, shown, OUTCOME))?
-    };
-    let changes = sisyphus_diff::diff(DiffInput {
-        desired,
-        state: &state,
-        live: &live,
-        clusters: &scope.clusters,
-    });
+    let changes =
+        crate::pipeline::compare(desired, &state, &scope, clusters, shown, OUTCOME).await?;
     Ok(Diffed {
         changes,
         generation: state.generation,

@@ -6,6 +6,8 @@ use serde_json::{Value, json};
 use sisyphus_core::pause::{Pause, Skipped};
 use sisyphus_state::Timestamp;
 
+use crate::views::changes::key_json;
+
 /// `skipped (paused): N change(s)`, then one entry per change with its pause. Empty for none.
 pub fn text(skipped: &[Skipped], color: bool) -> String {
     if skipped.is_empty() {
@@ -53,17 +55,11 @@ pub fn json(skipped: &[Skipped]) -> Value {
         skipped
             .iter()
             .map(|one| {
-                let key = &one.change.key;
-                json!({
-                    "cluster": key.cluster,
-                    "apiVersion": key.api_version(),
-                    "kind": key.kind,
-                    "namespace": key.namespace,
-                    "name": key.name,
-                    "action": one.change.action.word(),
-                    "why": one.why,
-                    "paused": pause_json(&one.pause),
-                })
+                let mut value = key_json(&one.change.key);
+                value["action"] = json!(one.change.action.word());
+                value["why"] = json!(one.why);
+                value["paused"] = pause_json(&one.pause);
+                value
             })
             .collect(),
     )

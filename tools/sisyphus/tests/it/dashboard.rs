@@ -119,6 +119,15 @@ impl Drop for Dashboard {
     }
 }
 
+/// The token of the first form of `page`.
+fn form_token(page: &str) -> String {
+    page.split("name=\"token\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("no form token in {page}"))
+        .to_owned()
+}
+
 #[test]
 fn the_dashboard_shows_the_history_the_pods_and_records_its_pauses() {
     let g = Ground::new("dashboard", Dialect::Sqlite);
@@ -250,12 +259,7 @@ fn the_dashboard_shows_the_history_the_pods_and_records_its_pauses() {
 
     // Pause from the page: a wrong token is refused, the page's token works, and the audit
     // trail says who.
-    let token = page
-        .split("name=\"token\" value=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .unwrap()
-        .to_owned();
+    let token = form_token(&page);
     let (status, body) = d.request(
         "POST",
         &format!("{resource}/pause"),
@@ -291,12 +295,7 @@ fn the_dashboard_shows_the_history_the_pods_and_records_its_pauses() {
     // Behind an authenticating proxy: the user its header names, and no write without it.
     let proxied = Dashboard::start(&g, &["--allow-writes", "--user-header", "X-Forwarded-User"]);
     let page = proxied.get(&resource);
-    let token = page
-        .split("name=\"token\" value=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .unwrap()
-        .to_owned();
+    let token = form_token(&page);
     let form = format!("token={token}");
     let (status, body) = proxied.request("POST", &format!("{resource}/pause"), Some(&form));
     assert_eq!(status, 403, "{body}");

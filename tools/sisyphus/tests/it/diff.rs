@@ -163,16 +163,7 @@ fn a_retag_diff_shows_only_the_changed_lines() {
 #[test]
 fn a_plan_file_gives_the_same_change_set_as_the_folder() {
     let g = Ground::new("plan-file", Dialect::Sqlite);
-    let plan = g.tmp.path().join("plan.bin");
-    let out = g
-        .command("plan")
-        .arg("--monitor-directory")
-        .arg(g.production())
-        .arg("-o")
-        .arg(&plan)
-        .output()
-        .unwrap();
-    crate::common::assert_success(&out);
+    let plan = g.write_plan("plan.bin");
     let from_plan = g
         .run_command_from("diff", "--plan", &plan, &[])
         .output()
@@ -507,16 +498,7 @@ fn a_database_url_that_does_not_parse_is_refused_without_its_password() {
 #[test]
 fn a_plan_file_of_another_version_is_refused() {
     let g = Ground::new("plan-version", Dialect::Sqlite);
-    let plan = g.tmp.path().join("plan.bin");
-    crate::common::assert_success(
-        &g.command("plan")
-            .arg("--monitor-directory")
-            .arg(g.production())
-            .arg("-o")
-            .arg(&plan)
-            .output()
-            .unwrap(),
-    );
+    let plan = g.write_plan("plan.bin");
     let mut bytes = std::fs::read(&plan).unwrap();
     assert_eq!(&bytes[..2], [0x08, 0x01], "field 1 (version) comes first");
     bytes[1] = 0x02;

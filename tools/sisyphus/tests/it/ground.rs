@@ -189,6 +189,23 @@ impl Ground {
         crate::common::push_config_image(&self.registry.host(), self.tmp.path(), star, repos)
     }
 
+    /// `sisyphus plan --monitor-directory <production> -o <tmp>/<name>`, which must succeed: the
+    /// plan file's path.
+    #[track_caller]
+    pub fn write_plan(&self, name: &str) -> PathBuf {
+        let plan = self.tmp.path().join(name);
+        let out = self
+            .command("plan")
+            .arg("--monitor-directory")
+            .arg(self.production())
+            .arg("-o")
+            .arg(&plan)
+            .output()
+            .expect("run sisyphus");
+        crate::common::assert_success(&out);
+        plan
+    }
+
     /// The example config with `--verbose` added to the server's args, pushed to
     /// `acme/<repo>:latest` for each repo (a retag that changes the workloads); its digest.
     pub fn push_verbose_config(&self, repos: &[&str]) -> String {

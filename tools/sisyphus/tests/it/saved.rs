@@ -170,20 +170,7 @@ fn a_change_set_from_another_database_or_a_plan_file_is_refused() {
     }
 
     // A plan file is not a change set.
-    let plan = g.tmp.path().join("production.plan");
-    let out = g
-        .command("plan")
-        .arg("--monitor-directory")
-        .arg(g.production())
-        .arg("-o")
-        .arg(&plan)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let plan = g.write_plan("production.plan");
     let out = push_changes(&g, &plan, None);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
